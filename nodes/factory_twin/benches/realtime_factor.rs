@@ -1,0 +1,140 @@
+//! Real-time factor of the twin and step cost versus fleet size.
+//!
+//! Run: `cargo bench -p factory_twin --bench realtime_factor`
+//!
+//! Scenario: 20 stations / machines (bearing + motor each, every other one with a
+//! conveyor belt), telemetry chunks of 4096 samples at 12 kHz once per second per
+//! component, robots doing a seeded random walk with 360-ray scans at 10 Hz, stepped
+//! at 50 Hz (dt = 20 ms). Figures are printed, never asserted.
+
+use std::fmt::Write as _;
+use std::time::Instant;
+
+use factory_twin::{Twist2, World};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+const STATIONS: usize = 20;
+const DT: f64 = 0.02;
+
+fn factory_yaml(robots: usize, laser_hz: f64) -> String {
+    let mut y = String::new();
+    let _ = write!(
+        y,
+        "seed: 1\nfloor: {{ width_m: 120.0, height_m: 80.0, resolution_m: 0.05 }}\n\
+         warehouse: {{ pose: {{ x: 3.0, y: 75.0 }}, raw_material: {{ A: 1000000 }} }}\n\
+         chargers: [ {{ id: c1, pose: {{ x: 115.0, y: 3.0 }} }} ]\nobstacles:\n"
+    );
+    for k in 0..8 {
+        let x = 10.0 + 12.0 * k as f64;
+        let _ = writeln!(
+            y,
+            "  - {{ name: pillar_{k}, x_min: {x}, y_min: 45.0, x_max: {}, y_max: 45.6 }}",
+            x + 0.6
+        );
+    }
+    y.push_str("machines:\n");
+    for m in 0..STATIONS {
+        let (x, yy) = (8.0 + 11.0 * (m % 10) as f64, if m < 10 { 58.0 } else { 70.0 });
+        let _ = write!(
+            y,
+            "  - id: m{m}\n    pose: {{ x: {x}, y: {yy} }}\n    size_x_m: 3.0\n    size_y_m: 2.0\n    idle_kw: 1.0\n    working_kw: 8.0\n    components:\n\
+             \x20     - {{ id: bearing, type: bearing, bearing: {{ n_balls: 9, ball_diameter_mm: 7.94, pitch_diameter_mm: 39.04 }}, shaft_rpm: 1797, fault: {{ onset_mean_h: 2.0, growth_per_h: 0.5 }} }}\n\
+             \x20     - {{ id: motor, type: motor, fault: {{ onset_mean_h: 20.0 }} }}\n"
+        );
+        if m % 2 == 0 {
+            y.push_str("      - { id: belt, type: conveyor_belt, fault: { onset_mean_h: 10.0 } }\n");
+        }
+    }
+    y.push_str("stations:\n");
+    for m in 0..STATIONS {
+        let (x, yy) = (8.0 + 11.0 * (m % 10) as f64, if m < 10 { 56.0 } else { 68.0 });
+        let _ = writeln!(
+            y,
+            "  - {{ id: s{m}, machine: m{m}, pose: {{ x: {x}, y: {yy} }}, cycle_time_s: {}, buffer_capacity: 4, part_variants: [A] }}",
+            30.0 + (m % 5) as f64
+        );
+    }
+    let per_row = 25;
+    let _ = write!(
+        y,
+        "production: {{ batches: [ {{ variant: A, quantity: 100 }} ] }}\n\
+         robots:\n  defaults: {{ laser: {{ rate_hz: {laser_hz}, n_rays: 360, range_max_m: 20.0, noise_std_m: 0.01 }} }}\n\
+         \x20 fleet: {{ count: {robots}, first: {{ x: 5.0, y: 3.0 }}, spacing_m: 1.5, per_row: {per_row} }}\n\
+         telemetry: {{ period_s: 1.0, sample_rate_hz: 12000.0, chunk_samples: 4096 }}\n"
+    );
+    y
+}
+
+struct Figures {
+    step_us: f64,
+    rtf: f64,
+    scans_per_sim_s: f64,
+    chunks_per_sim_s: f64,
+}
+
+fn measure(robots: usize, laser_hz: f64, sim_s: f64) -> Result<Figures, String> {
+    let mut w = World::from_yaml_str(&factory_yaml(robots, laser_hz)).map_err(|e| e.to_string())?;
+    let ids: Vec<String> = w.robots().iter().map(|r| r.id().to_string()).collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let steps_per_cmd = (1.0 / DT) as usize;
+    let drive = |w: &mut World, k: usize, rng: &mut ChaCha8Rng| -> Result<(), String> {
+        if k % steps_per_cmd == 0 {
+            for id in &ids {
+                let t =
+                    Twist2::new(rng.gen_range(-1.0..1.2), rng.gen_range(-0.5..0.5), rng.gen_range(-1.0..1.0));
+                w.set_cmd_vel(id, t).map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(())
+    };
+    // Warm-up: robots get moving, the line fills.
+    for k in 0..(60.0 / DT) as usize {
+        drive(&mut w, k, &mut rng)?;
+        w.step(DT).map_err(|e| e.to_string())?;
+    }
+    let steps = (sim_s / DT) as usize;
+    let (mut scans, mut chunks) = (0usize, 0usize);
+    let t0 = Instant::now();
+    for k in 0..steps {
+        drive(&mut w, k, &mut rng)?;
+        let out = w.step(DT).map_err(|e| e.to_string())?;
+        scans += out.scans.len();
+        chunks += out.telemetry.len();
+        std::hint::black_box(&out);
+    }
+    let wall = t0.elapsed().as_secs_f64();
+    Ok(Figures {
+        step_us: wall / steps as f64 * 1e6,
+        rtf: sim_s / wall,
+        scans_per_sim_s: scans as f64 / sim_s,
+        chunks_per_sim_s: chunks as f64 / sim_s,
+    })
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a number selects the rows with that many robots.
+    let only: Option<usize> = std::env::args().skip(1).find_map(|a| a.parse().ok());
+    println!("factory_twin real-time factor (one thread, dt = {DT} s, {STATIONS} stations, 360-ray scans, 4096-sample chunks at 1 Hz)");
+    println!(
+        "{:>7} {:>9} {:>12} {:>10} {:>11} {:>12}",
+        "robots", "scan_hz", "step_us", "RTF(x)", "scans/s", "chunks/s"
+    );
+    let rows: &[(usize, f64, f64)] = &[
+        (50, 10.0, 60.0),
+        (50, 0.0, 60.0),
+        (10, 10.0, 30.0),
+        (100, 10.0, 30.0),
+        (200, 10.0, 20.0),
+        (500, 10.0, 10.0),
+    ];
+    for &(robots, hz, sim_s) in rows.iter().filter(|r| only.map_or(true, |n| n == r.0)) {
+        match measure(robots, hz, sim_s) {
+            Ok(f) => println!(
+                "{robots:>7} {hz:>9.0} {:>12.1} {:>10.1} {:>11.0} {:>12.0}",
+                f.step_us, f.rtf, f.scans_per_sim_s, f.chunks_per_sim_s
+            ),
+            Err(e) => println!("{robots:>7} failed: {e}"),
+        }
+    }
+}

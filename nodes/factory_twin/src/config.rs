@@ -1,0 +1,1341 @@
+//! Factory layout and scenario (`config/factory.yaml`), with validation that names the
+//! key, the bad value and what is allowed.
+//!
+//! Parsing (serde) rejects unknown keys and wrong types; [`FactoryConfig::validate`]
+//! then checks ranges and cross-references. Placement checks that need the occupancy
+//! grid (robots starting inside a wall) happen in [`crate::World::new`].
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::f64::consts::PI;
+use std::fmt;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::bearing::BearingGeometry;
+use crate::error::{ConfigError, ConfigIssue};
+use crate::geometry::Pose2;
+
+/// Everything the twin needs to build a world. All units are SI unless the key says
+/// otherwise (`_h` hours, `_mm` millimetres, `_deg` degrees, `_kw`/`_kwh`, `_rpm`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FactoryConfig {
+    /// Seed of every random draw (fault onsets and growth, noise). Same seed + same
+    /// config + same sequence of `step(dt)` calls and commands = same world.
+    pub seed: u64,
+    /// Wall-clock hour of day at sim time 0 (drives solar and tariff), hours in [0, 24).
+    #[serde(default = "d_start_hour")]
+    pub start_time_of_day_h: f64,
+    #[serde(default)]
+    pub physics: PhysicsConfig,
+    pub floor: FloorConfig,
+    /// Walls, racks, pillars: occupied axis-aligned rectangles.
+    #[serde(default)]
+    pub obstacles: Vec<ObstacleConfig>,
+    pub warehouse: WarehouseConfig,
+    #[serde(default)]
+    pub chargers: Vec<ChargerConfig>,
+    #[serde(default)]
+    pub docks: Vec<DockConfig>,
+    pub machines: Vec<MachineConfig>,
+    /// Stations in line order: parts flow from `stations[0]` to the last one.
+    pub stations: Vec<StationConfig>,
+    pub production: ProductionConfig,
+    pub robots: RobotsConfig,
+    #[serde(default)]
+    pub energy: EnergyConfig,
+    #[serde(default)]
+    pub maintenance: MaintenanceConfig,
+    #[serde(default)]
+    pub telemetry: TelemetryConfig,
+    #[serde(default)]
+    pub health: HealthConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhysicsConfig {
+    /// `step(dt)` is split into equal sub-steps no longer than this, seconds. Bounds
+    /// how far a robot moves between collision checks and how late a cycle can end.
+    #[serde(default = "d_max_step")]
+    pub max_step_s: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FloorConfig {
+    /// Extent along x (east), metres; the floor spans [0, width_m] x [0, height_m].
+    pub width_m: f64,
+    /// Extent along y (north), metres.
+    pub height_m: f64,
+    /// Occupancy-grid cell size, metres.
+    #[serde(default = "d_resolution")]
+    pub resolution_m: f64,
+    /// Thickness of the wall drawn along the floor's border, metres (0 = none; the
+    /// floor edge still blocks robots and rays).
+    #[serde(default = "d_wall")]
+    pub perimeter_wall_m: f64,
+}
+
+/// An occupied rectangle, metres.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObstacleConfig {
+    pub name: String,
+    pub x_min: f64,
+    pub y_min: f64,
+    pub x_max: f64,
+    pub y_max: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WarehouseConfig {
+    /// Pick-up point for raw material, metres.
+    pub pose: Pose2,
+    /// Raw parts in stock per variant at time 0.
+    pub raw_material: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChargerConfig {
+    pub id: String,
+    pub pose: Pose2,
+    /// Charging power delivered to a docked robot, kilowatts.
+    #[serde(default = "d_charger_kw")]
+    pub power_kw: f64,
+    /// A robot whose centre is within this distance of the pose is docked, metres.
+    #[serde(default = "d_charger_radius")]
+    pub radius_m: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DockConfig {
+    pub id: String,
+    pub pose: Pose2,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MachineConfig {
+    pub id: String,
+    /// Centre of the footprint, metres (yaw is informational; the footprint is axis-aligned).
+    pub pose: Pose2,
+    /// Footprint size along x, metres (occupied in the grid).
+    pub size_x_m: f64,
+    /// Footprint size along y, metres.
+    pub size_y_m: f64,
+    /// A robot works on the machine when the gap between its body and the footprint
+    /// is at most this, metres.
+    #[serde(default = "d_reach")]
+    pub reach_m: f64,
+    /// Electrical draw while powered but not processing, kilowatts.
+    pub idle_kw: f64,
+    /// Electrical draw while processing a part, kilowatts.
+    pub working_kw: f64,
+    /// Fraction of rated load while processing, 0..1.
+    #[serde(default = "d_working_load")]
+    pub working_load: f64,
+    pub components: Vec<ComponentConfig>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ComponentType {
+    Bearing,
+    Motor,
+    ConveyorBelt,
+}
+
+impl ComponentType {
+    /// Name used in factory_interfaces/ComponentHealth.component_type.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ComponentType::Bearing => "bearing",
+            ComponentType::Motor => "motor",
+            ComponentType::ConveyorBelt => "conveyor_belt",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentConfig {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: ComponentType,
+    /// Required for bearings.
+    #[serde(default)]
+    pub bearing: Option<BearingGeometry>,
+    /// Shaft speed while the machine runs, revolutions per minute.
+    #[serde(default = "d_shaft_rpm")]
+    pub shaft_rpm: f64,
+    /// Motors: current at rated load, amperes RMS.
+    #[serde(default = "d_rated_current")]
+    pub rated_current_a: f64,
+    /// Motors: current with no load, amperes RMS.
+    #[serde(default = "d_no_load_current")]
+    pub no_load_current_a: f64,
+    /// Absent: the component never degrades.
+    #[serde(default)]
+    pub fault: Option<FaultConfig>,
+    /// Working hours between lubrications; past it wear grows faster and the part runs
+    /// hotter. Absent: no lubrication needed.
+    #[serde(default)]
+    pub lube_interval_h: Option<f64>,
+    #[serde(default)]
+    pub vibration: VibrationConfig,
+    #[serde(default)]
+    pub thermal: ThermalConfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultModeConfig {
+    /// Drawn from the seed among the modes valid for the component type.
+    Random,
+    OuterRace,
+    InnerRace,
+    Ball,
+    Cage,
+    /// Motors: winding insulation breakdown (heat, extra current).
+    Winding,
+    /// Conveyor belts: wear and misalignment that add drag (motor current).
+    Drag,
+}
+
+/// Seeded fault growth: a defect appears after `onset_h` working hours (fixed) or an
+/// exponentially distributed time with mean `onset_mean_h`, at `initial_severity`, then
+/// grows exponentially at `growth_per_h` (per working hour, scattered log-normally by
+/// `growth_jitter`). Severity 1.0 = failure.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultConfig {
+    #[serde(default = "d_fault_mode")]
+    pub mode: FaultModeConfig,
+    #[serde(default)]
+    pub onset_h: Option<f64>,
+    #[serde(default = "d_onset_mean_h")]
+    pub onset_mean_h: f64,
+    #[serde(default = "d_growth_per_h")]
+    pub growth_per_h: f64,
+    #[serde(default = "d_growth_jitter")]
+    pub growth_jitter: f64,
+    #[serde(default = "d_initial_severity")]
+    pub initial_severity: f64,
+    /// Severity at sim time 0 (a machine that arrives already worn), 0..1.
+    #[serde(default)]
+    pub start_severity: f64,
+}
+
+/// Bearing vibration signal model (see `vibration.rs`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VibrationConfig {
+    /// Structural resonance excited by each impact, hertz.
+    #[serde(default = "d_resonance")]
+    pub resonance_hz: f64,
+    /// Damping ratio of that resonance, 0..1.
+    #[serde(default = "d_damping")]
+    pub damping_ratio: f64,
+    /// Peak of one impact at severity 1.0, m/s^2 (scales linearly with severity).
+    #[serde(default = "d_impulse")]
+    pub impulse_at_failure_mps2: f64,
+    /// Amplitude of the shaft 1x (residual unbalance) tone, m/s^2.
+    #[serde(default = "d_shaft_1x")]
+    pub shaft_1x_mps2: f64,
+    /// Standard deviation of the white measurement noise, m/s^2.
+    #[serde(default = "d_noise")]
+    pub noise_std_mps2: f64,
+    /// Random jitter of impact times as a fraction of the impact period (rolling
+    /// elements slip; real spectra are never perfect lines).
+    #[serde(default = "d_slip")]
+    pub slip_fraction: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThermalConfig {
+    /// Temperature rise above ambient at full load, kelvin.
+    #[serde(default = "d_load_rise")]
+    pub load_rise_k: f64,
+    /// Extra rise at severity 1.0, kelvin.
+    #[serde(default = "d_wear_rise")]
+    pub wear_rise_k: f64,
+    /// Extra rise while lubrication is overdue, kelvin.
+    #[serde(default = "d_lube_rise")]
+    pub lube_overdue_rise_k: f64,
+    /// First-order thermal time constant, seconds.
+    #[serde(default = "d_tau")]
+    pub time_constant_s: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StationConfig {
+    pub id: String,
+    /// Machine that does the work; a failed component on it stops the station.
+    pub machine: String,
+    /// Where a robot stands to serve the station, metres.
+    pub pose: Pose2,
+    /// Processing time of one part, seconds.
+    pub cycle_time_s: f64,
+    /// Per-variant processing time, overriding `cycle_time_s`, seconds.
+    #[serde(default)]
+    pub variant_cycle_time_s: BTreeMap<String, f64>,
+    /// Extra time when the variant differs from the previous part, seconds.
+    #[serde(default)]
+    pub changeover_s: f64,
+    /// Parts that can wait in front of the station (its input buffer).
+    pub buffer_capacity: u32,
+    /// Variants this station can process; every batch variant must be listed.
+    pub part_variants: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductionConfig {
+    /// Release order into the line: each batch is `quantity` parts of `variant`.
+    pub batches: Vec<BatchConfig>,
+    /// Start again from the first batch when the list is done.
+    #[serde(default = "d_true")]
+    pub repeat: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchConfig {
+    pub variant: String,
+    pub quantity: u32,
+}
+
+/// Robots as an explicit `list`, a generated `fleet`, or both; `defaults` apply to all.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RobotsConfig {
+    #[serde(default)]
+    pub defaults: RobotParams,
+    #[serde(default)]
+    pub list: Vec<RobotEntry>,
+    #[serde(default)]
+    pub fleet: Option<FleetConfig>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RobotEntry {
+    pub id: String,
+    pub start: Pose2,
+    #[serde(default)]
+    pub capabilities: Option<Vec<String>>,
+    #[serde(default)]
+    pub initial_soc: Option<f64>,
+}
+
+/// `count` robots named `{id_prefix}{n}` (n from 1) on a grid starting at `first`,
+/// `spacing_m` apart, `per_row` along +x then rows along +y.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FleetConfig {
+    pub count: u32,
+    #[serde(default = "d_prefix")]
+    pub id_prefix: String,
+    pub first: Pose2,
+    #[serde(default = "d_spacing")]
+    pub spacing_m: f64,
+    #[serde(default = "d_per_row")]
+    pub per_row: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RobotParams {
+    /// Footprint circle, metres.
+    #[serde(default = "d_radius")]
+    pub radius_m: f64,
+    /// Limit on |(vx, vy)|, m/s.
+    #[serde(default = "d_max_lin")]
+    pub max_linear_mps: f64,
+    /// Limit on |wz|, rad/s.
+    #[serde(default = "d_max_ang")]
+    pub max_angular_rps: f64,
+    /// m/s^2
+    #[serde(default = "d_lin_acc")]
+    pub max_linear_accel_mps2: f64,
+    /// rad/s^2
+    #[serde(default = "d_ang_acc")]
+    pub max_angular_accel_rps2: f64,
+    /// Without a new command for this long the base brakes to a stop, seconds.
+    #[serde(default = "d_cmd_timeout")]
+    pub cmd_timeout_s: f64,
+    /// Battery capacity, watt-hours.
+    #[serde(default = "d_battery_wh")]
+    pub battery_wh: f64,
+    /// State of charge at time 0, 0..1.
+    #[serde(default = "d_initial_soc")]
+    pub initial_soc: f64,
+    /// Electronics and balance, watts.
+    #[serde(default = "d_idle_w")]
+    pub idle_w: f64,
+    /// Extra draw per m/s of base speed, watts.
+    #[serde(default = "d_motion_w")]
+    pub motion_w_per_mps: f64,
+    /// Extra draw per rad/s of turning, watts.
+    #[serde(default = "d_turn_w")]
+    pub turn_w_per_rps: f64,
+    /// Extra draw while the arms move or the robot works on a machine, watts.
+    #[serde(default = "d_work_w")]
+    pub work_w: f64,
+    /// Pack voltage at 0 % and 100 % charge (linear in between), volts.
+    #[serde(default = "d_v_empty")]
+    pub battery_voltage_empty_v: f64,
+    #[serde(default = "d_v_full")]
+    pub battery_voltage_full_v: f64,
+    #[serde(default = "d_capabilities")]
+    pub capabilities: Vec<String>,
+    #[serde(default = "d_arm_joints")]
+    pub arm_joints: Vec<ArmJointConfig>,
+    #[serde(default)]
+    pub laser: LaserConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArmJointConfig {
+    pub name: String,
+    /// radians
+    pub min_rad: f64,
+    /// radians
+    pub max_rad: f64,
+    /// The joint tracks its trajectory no faster than this, rad/s.
+    pub max_velocity_rps: f64,
+}
+
+/// 2D laser scanner at the base centre, angles relative to the base heading
+/// (sensor_msgs/LaserScan convention: ray i at angle_min + i * increment, with
+/// increment = (angle_max - angle_min) / (n_rays - 1)).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LaserConfig {
+    /// Scans per second; 0 disables the scanner.
+    #[serde(default = "d_laser_rate")]
+    pub rate_hz: f64,
+    #[serde(default = "d_n_rays")]
+    pub n_rays: u32,
+    #[serde(default = "d_angle_min")]
+    pub angle_min_rad: f64,
+    #[serde(default = "d_angle_max")]
+    pub angle_max_rad: f64,
+    /// metres
+    #[serde(default = "d_range_min")]
+    pub range_min_m: f64,
+    /// metres; farther returns are +inf (REP-117)
+    #[serde(default = "d_range_max")]
+    pub range_max_m: f64,
+    /// Gaussian range noise, metres (0 = exact).
+    #[serde(default)]
+    pub noise_std_m: f64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnergyConfig {
+    /// Lighting, HVAC, IT: constant draw, kilowatts.
+    #[serde(default = "d_base_load")]
+    pub base_load_kw: f64,
+    #[serde(default)]
+    pub solar: SolarConfig,
+    #[serde(default)]
+    pub tariff: TariffConfig,
+    #[serde(default)]
+    pub storage: StorageConfig,
+}
+
+/// Solar output = peak_kw x profile(hour of day). The profile is a half-sine between
+/// sunrise and sunset unless `hourly_profile` (24 fractions 0..1, linearly
+/// interpolated) is given.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SolarConfig {
+    #[serde(default = "d_solar_peak")]
+    pub peak_kw: f64,
+    #[serde(default = "d_sunrise")]
+    pub sunrise_h: f64,
+    #[serde(default = "d_sunset")]
+    pub sunset_h: f64,
+    #[serde(default)]
+    pub hourly_profile: Option<Vec<f64>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TariffConfig {
+    /// currency per kWh imported outside peak hours
+    #[serde(default = "d_offpeak_price")]
+    pub offpeak_price_per_kwh: f64,
+    /// currency per kWh imported during peak hours
+    #[serde(default = "d_peak_price")]
+    pub peak_price_per_kwh: f64,
+    /// currency per kWh exported (subtracted from cost)
+    #[serde(default = "d_export_price")]
+    pub export_price_per_kwh: f64,
+    /// [start_h, end_h) intervals of the day, hours in [0, 24], start < end.
+    #[serde(default = "d_peak_hours")]
+    pub peak_hours: Vec<[f64; 2]>,
+}
+
+/// Stationary battery (Megapack-like).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    #[serde(default = "d_storage_kwh")]
+    pub capacity_kwh: f64,
+    /// Charge and discharge power limit, kilowatts.
+    #[serde(default = "d_storage_kw")]
+    pub max_kw: f64,
+    #[serde(default = "d_storage_soc")]
+    pub initial_soc: f64,
+    /// Energy out / energy in over a full cycle, 0..1 (split evenly between charging
+    /// and discharging).
+    #[serde(default = "d_efficiency")]
+    pub round_trip_efficiency: f64,
+    /// Off-peak, the storage charges from the grid up to this state of charge.
+    #[serde(default = "d_offpeak_target")]
+    pub offpeak_charge_target_soc: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaintenanceConfig {
+    /// Robot presence needed to repair a component (severity back to 0), seconds.
+    #[serde(default = "d_repair_s")]
+    pub repair_s: f64,
+    /// ... to replace it (as new: cycle count and lubrication reset too), seconds.
+    #[serde(default = "d_replace_s")]
+    pub replace_s: f64,
+    /// ... to lubricate it, seconds.
+    #[serde(default = "d_lubricate_s")]
+    pub lubricate_s: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetryConfig {
+    /// One telemetry chunk per component every period, seconds.
+    #[serde(default = "d_tel_period")]
+    pub period_s: f64,
+    /// Vibration sample rate, hertz.
+    #[serde(default = "d_sample_rate")]
+    pub sample_rate_hz: f64,
+    /// Samples per vibration chunk.
+    #[serde(default = "d_chunk")]
+    pub chunk_samples: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthConfig {
+    /// Shop-floor temperature, kelvin.
+    #[serde(default = "d_ambient")]
+    pub ambient_k: f64,
+}
+
+// ---- defaults (named so the YAML docs and the code cannot drift apart) ----
+fn d_start_hour() -> f64 {
+    6.0
+}
+fn d_max_step() -> f64 {
+    0.02
+}
+fn d_resolution() -> f64 {
+    0.05
+}
+fn d_wall() -> f64 {
+    0.2
+}
+fn d_charger_kw() -> f64 {
+    2.0
+}
+fn d_charger_radius() -> f64 {
+    0.6
+}
+fn d_reach() -> f64 {
+    0.8
+}
+fn d_working_load() -> f64 {
+    0.8
+}
+fn d_shaft_rpm() -> f64 {
+    1800.0
+}
+fn d_rated_current() -> f64 {
+    12.0
+}
+fn d_no_load_current() -> f64 {
+    4.0
+}
+fn d_fault_mode() -> FaultModeConfig {
+    FaultModeConfig::Random
+}
+fn d_onset_mean_h() -> f64 {
+    8.0
+}
+fn d_growth_per_h() -> f64 {
+    0.5
+}
+fn d_growth_jitter() -> f64 {
+    0.2
+}
+fn d_initial_severity() -> f64 {
+    0.05
+}
+fn d_resonance() -> f64 {
+    3000.0
+}
+fn d_damping() -> f64 {
+    0.05
+}
+fn d_impulse() -> f64 {
+    30.0
+}
+fn d_shaft_1x() -> f64 {
+    0.4
+}
+fn d_noise() -> f64 {
+    0.3
+}
+fn d_slip() -> f64 {
+    0.01
+}
+fn d_load_rise() -> f64 {
+    15.0
+}
+fn d_wear_rise() -> f64 {
+    35.0
+}
+fn d_lube_rise() -> f64 {
+    8.0
+}
+fn d_tau() -> f64 {
+    600.0
+}
+fn d_true() -> bool {
+    true
+}
+fn d_prefix() -> String {
+    "optimus_".to_string()
+}
+fn d_spacing() -> f64 {
+    1.0
+}
+fn d_per_row() -> u32 {
+    10
+}
+fn d_radius() -> f64 {
+    0.35
+}
+fn d_max_lin() -> f64 {
+    1.2
+}
+fn d_max_ang() -> f64 {
+    1.5
+}
+fn d_lin_acc() -> f64 {
+    1.0
+}
+fn d_ang_acc() -> f64 {
+    2.0
+}
+fn d_cmd_timeout() -> f64 {
+    0.5
+}
+fn d_battery_wh() -> f64 {
+    2300.0
+}
+fn d_initial_soc() -> f64 {
+    0.8
+}
+fn d_idle_w() -> f64 {
+    150.0
+}
+fn d_motion_w() -> f64 {
+    250.0
+}
+fn d_turn_w() -> f64 {
+    60.0
+}
+fn d_work_w() -> f64 {
+    400.0
+}
+fn d_v_empty() -> f64 {
+    44.0
+}
+fn d_v_full() -> f64 {
+    54.6
+}
+fn d_capabilities() -> Vec<String> {
+    ["navigation", "manipulation", "inspection", "maintenance"].iter().map(|s| s.to_string()).collect()
+}
+fn d_arm_joints() -> Vec<ArmJointConfig> {
+    let mut v = Vec::new();
+    for side in ["left", "right"] {
+        for (joint, lo, hi) in [
+            ("shoulder_pitch", -PI, PI),
+            ("shoulder_roll", -1.6, 1.6),
+            ("elbow", 0.0, 2.6),
+            ("wrist", -PI, PI),
+        ] {
+            v.push(ArmJointConfig {
+                name: format!("{side}_{joint}"),
+                min_rad: lo,
+                max_rad: hi,
+                max_velocity_rps: 2.0,
+            });
+        }
+    }
+    v
+}
+fn d_laser_rate() -> f64 {
+    10.0
+}
+fn d_n_rays() -> u32 {
+    360
+}
+fn d_angle_min() -> f64 {
+    -PI
+}
+fn d_angle_max() -> f64 {
+    // 360 rays over a full turn: the last ray stops one increment short of +pi.
+    PI - 2.0 * PI / f64::from(d_n_rays())
+}
+fn d_range_min() -> f64 {
+    0.05
+}
+fn d_range_max() -> f64 {
+    20.0
+}
+fn d_base_load() -> f64 {
+    20.0
+}
+fn d_solar_peak() -> f64 {
+    300.0
+}
+fn d_sunrise() -> f64 {
+    6.0
+}
+fn d_sunset() -> f64 {
+    20.0
+}
+fn d_offpeak_price() -> f64 {
+    0.12
+}
+fn d_peak_price() -> f64 {
+    0.35
+}
+fn d_export_price() -> f64 {
+    0.04
+}
+fn d_peak_hours() -> Vec<[f64; 2]> {
+    vec![[17.0, 21.0]]
+}
+fn d_storage_kwh() -> f64 {
+    3900.0
+}
+fn d_storage_kw() -> f64 {
+    1900.0
+}
+fn d_storage_soc() -> f64 {
+    0.5
+}
+fn d_efficiency() -> f64 {
+    0.92
+}
+fn d_offpeak_target() -> f64 {
+    0.9
+}
+fn d_repair_s() -> f64 {
+    600.0
+}
+fn d_replace_s() -> f64 {
+    900.0
+}
+fn d_lubricate_s() -> f64 {
+    120.0
+}
+fn d_tel_period() -> f64 {
+    1.0
+}
+fn d_sample_rate() -> f64 {
+    12000.0
+}
+fn d_chunk() -> u32 {
+    4096
+}
+fn d_ambient() -> f64 {
+    295.15
+}
+
+macro_rules! default_from_serde {
+    ($($t:ty),*) => {$(
+        impl Default for $t {
+            fn default() -> Self {
+                // Every field has a serde default, so an empty mapping is a full value.
+                match serde_yaml::from_str("{}") {
+                    Ok(v) => v,
+                    Err(e) => unreachable!("defaults of {} are incomplete: {e}", stringify!($t)),
+                }
+            }
+        }
+    )*};
+}
+default_from_serde!(
+    PhysicsConfig,
+    VibrationConfig,
+    ThermalConfig,
+    RobotParams,
+    LaserConfig,
+    SolarConfig,
+    TariffConfig,
+    StorageConfig,
+    MaintenanceConfig,
+    TelemetryConfig,
+    HealthConfig
+);
+
+impl FactoryConfig {
+    /// Parses and validates. Errors name the key path, the value and what is allowed.
+    pub fn from_yaml_str(text: &str) -> Result<Self, ConfigError> {
+        let cfg: FactoryConfig = serde_yaml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Reads, parses and validates a YAML file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Io { path: path.display().to_string(), source })?;
+        Self::from_yaml_str(&text)
+    }
+
+    /// Every robot with its resolved id, start pose and parameters, in index order:
+    /// the explicit `list` first, then the generated `fleet`. The string is the config
+    /// key that produced the robot, for error messages.
+    pub fn resolved_robots(&self) -> Vec<(String, String, Pose2, RobotParams)> {
+        let mut out = Vec::new();
+        for (i, e) in self.robots.list.iter().enumerate() {
+            let mut p = self.robots.defaults.clone();
+            if let Some(c) = &e.capabilities {
+                p.capabilities = c.clone();
+            }
+            if let Some(s) = e.initial_soc {
+                p.initial_soc = s;
+            }
+            out.push((format!("robots.list[{i}]"), e.id.clone(), e.start, p));
+        }
+        if let Some(f) = &self.robots.fleet {
+            let per_row = f.per_row.max(1);
+            for n in 0..f.count {
+                let col = f64::from(n % per_row);
+                let row = f64::from(n / per_row);
+                let pose =
+                    Pose2::new(f.first.x + col * f.spacing_m, f.first.y + row * f.spacing_m, f.first.yaw);
+                out.push((
+                    format!("robots.fleet (robot #{})", n + 1),
+                    format!("{}{}", f.id_prefix, n + 1),
+                    pose,
+                    self.robots.defaults.clone(),
+                ));
+            }
+        }
+        out
+    }
+
+    /// Range and reference checks; returns every problem found, not just the first.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut v = Validator::default();
+        v.finite_in("start_time_of_day_h", self.start_time_of_day_h, 0.0, 24.0, false);
+        v.positive("physics.max_step_s", self.physics.max_step_s);
+
+        let fl = &self.floor;
+        v.positive("floor.width_m", fl.width_m);
+        v.positive("floor.height_m", fl.height_m);
+        v.positive("floor.resolution_m", fl.resolution_m);
+        v.non_negative("floor.perimeter_wall_m", fl.perimeter_wall_m);
+        if fl.resolution_m > 0.0 && fl.width_m > 0.0 && fl.height_m > 0.0 {
+            let cells = (fl.width_m / fl.resolution_m) * (fl.height_m / fl.resolution_m);
+            v.check(
+                cells <= 50e6,
+                "floor.resolution_m",
+                fl.resolution_m,
+                format!("gives {cells:.0} cells; must give at most 50 million"),
+            );
+        }
+
+        for (i, o) in self.obstacles.iter().enumerate() {
+            let k = format!("obstacles[{i}]");
+            for (name, val) in
+                [("x_min", o.x_min), ("y_min", o.y_min), ("x_max", o.x_max), ("y_max", o.y_max)]
+            {
+                v.finite(&format!("{k}.{name}"), val);
+            }
+            v.check(
+                o.x_max > o.x_min,
+                &format!("{k}.x_max"),
+                o.x_max,
+                format!("must be > x_min ({})", o.x_min),
+            );
+            v.check(
+                o.y_max > o.y_min,
+                &format!("{k}.y_max"),
+                o.y_max,
+                format!("must be > y_min ({})", o.y_min),
+            );
+        }
+
+        v.pose_on_floor("warehouse.pose", &self.warehouse.pose, fl);
+        v.unique_ids("chargers", self.chargers.iter().map(|c| c.id.as_str()));
+        for (i, c) in self.chargers.iter().enumerate() {
+            let k = format!("chargers[{i}]");
+            v.pose_on_floor(&format!("{k}.pose"), &c.pose, fl);
+            v.positive(&format!("{k}.power_kw"), c.power_kw);
+            v.positive(&format!("{k}.radius_m"), c.radius_m);
+        }
+        v.unique_ids("docks", self.docks.iter().map(|d| d.id.as_str()));
+        for (i, d) in self.docks.iter().enumerate() {
+            v.pose_on_floor(&format!("docks[{i}].pose"), &d.pose, fl);
+        }
+
+        self.validate_machines(&mut v);
+        self.validate_line(&mut v);
+        self.validate_robots(&mut v);
+        self.validate_energy(&mut v);
+
+        let m = &self.maintenance;
+        v.positive("maintenance.repair_s", m.repair_s);
+        v.positive("maintenance.replace_s", m.replace_s);
+        v.positive("maintenance.lubricate_s", m.lubricate_s);
+        let t = &self.telemetry;
+        v.positive("telemetry.period_s", t.period_s);
+        v.positive("telemetry.sample_rate_hz", t.sample_rate_hz);
+        v.check(
+            (16..=1 << 20).contains(&t.chunk_samples),
+            "telemetry.chunk_samples",
+            t.chunk_samples,
+            "must be in [16, 1048576]",
+        );
+        v.positive("health.ambient_k", self.health.ambient_k);
+
+        v.finish()
+    }
+
+    fn validate_machines(&self, v: &mut Validator) {
+        let fl = &self.floor;
+        v.check(!self.machines.is_empty(), "machines", "[]", "must list at least one machine");
+        v.unique_ids("machines", self.machines.iter().map(|m| m.id.as_str()));
+        for (i, m) in self.machines.iter().enumerate() {
+            let k = format!("machines[{i}]");
+            v.pose_on_floor(&format!("{k}.pose"), &m.pose, fl);
+            v.positive(&format!("{k}.size_x_m"), m.size_x_m);
+            v.positive(&format!("{k}.size_y_m"), m.size_y_m);
+            v.positive(&format!("{k}.reach_m"), m.reach_m);
+            v.non_negative(&format!("{k}.idle_kw"), m.idle_kw);
+            v.non_negative(&format!("{k}.working_kw"), m.working_kw);
+            v.finite_in(&format!("{k}.working_load"), m.working_load, 0.0, 1.0, true);
+            v.unique_ids(&format!("{k}.components"), m.components.iter().map(|c| c.id.as_str()));
+            for (j, c) in m.components.iter().enumerate() {
+                self.validate_component(v, &format!("{k}.components[{j}]"), c);
+            }
+        }
+    }
+
+    fn validate_component(&self, v: &mut Validator, k: &str, c: &ComponentConfig) {
+        v.positive(&format!("{k}.shaft_rpm"), c.shaft_rpm);
+        if c.kind == ComponentType::Bearing {
+            match &c.bearing {
+                None => v.issue(
+                    &format!("{k}.bearing"),
+                    "(missing)",
+                    "a component of type bearing needs its geometry: n_balls, ball_diameter_mm, pitch_diameter_mm, contact_angle_deg",
+                ),
+                Some(g) => {
+                    if let Some((field, value, reason)) = g.problem() {
+                        v.issue(&format!("{k}.bearing.{field}"), value, reason);
+                    }
+                }
+            }
+            let vib = &c.vibration;
+            let nyquist = 0.5 * self.telemetry.sample_rate_hz;
+            v.check(
+                vib.resonance_hz.is_finite() && vib.resonance_hz > 0.0 && vib.resonance_hz < nyquist,
+                &format!("{k}.vibration.resonance_hz"),
+                vib.resonance_hz,
+                format!("must be in (0, {nyquist}) (below Nyquist of telemetry.sample_rate_hz)"),
+            );
+            v.finite_in(&format!("{k}.vibration.damping_ratio"), vib.damping_ratio, 0.001, 0.5, true);
+            v.non_negative(&format!("{k}.vibration.impulse_at_failure_mps2"), vib.impulse_at_failure_mps2);
+            v.non_negative(&format!("{k}.vibration.shaft_1x_mps2"), vib.shaft_1x_mps2);
+            v.non_negative(&format!("{k}.vibration.noise_std_mps2"), vib.noise_std_mps2);
+            v.finite_in(&format!("{k}.vibration.slip_fraction"), vib.slip_fraction, 0.0, 0.2, true);
+        } else if c.bearing.is_some() {
+            v.issue(
+                &format!("{k}.bearing"),
+                "(given)",
+                format!("only components of type bearing take a geometry; this one is {}", c.kind.as_str()),
+            );
+        }
+        if c.kind == ComponentType::Motor {
+            v.positive(&format!("{k}.rated_current_a"), c.rated_current_a);
+            v.check(
+                c.no_load_current_a.is_finite()
+                    && c.no_load_current_a >= 0.0
+                    && c.no_load_current_a <= c.rated_current_a,
+                &format!("{k}.no_load_current_a"),
+                c.no_load_current_a,
+                format!("must be in [0, rated_current_a = {}]", c.rated_current_a),
+            );
+        }
+        if let Some(h) = c.lube_interval_h {
+            v.positive(&format!("{k}.lube_interval_h"), h);
+        }
+        let th = &c.thermal;
+        v.non_negative(&format!("{k}.thermal.load_rise_k"), th.load_rise_k);
+        v.non_negative(&format!("{k}.thermal.wear_rise_k"), th.wear_rise_k);
+        v.non_negative(&format!("{k}.thermal.lube_overdue_rise_k"), th.lube_overdue_rise_k);
+        v.positive(&format!("{k}.thermal.time_constant_s"), th.time_constant_s);
+        if let Some(f) = &c.fault {
+            let allowed: &[FaultModeConfig] = match c.kind {
+                ComponentType::Bearing => &[
+                    FaultModeConfig::Random,
+                    FaultModeConfig::OuterRace,
+                    FaultModeConfig::InnerRace,
+                    FaultModeConfig::Ball,
+                    FaultModeConfig::Cage,
+                ],
+                ComponentType::Motor => &[FaultModeConfig::Random, FaultModeConfig::Winding],
+                ComponentType::ConveyorBelt => &[FaultModeConfig::Random, FaultModeConfig::Drag],
+            };
+            v.check(
+                allowed.contains(&f.mode),
+                &format!("{k}.fault.mode"),
+                format!("{:?}", f.mode).to_lowercase(),
+                format!(
+                    "a {} allows {}",
+                    c.kind.as_str(),
+                    allowed.iter().map(|m| mode_name(*m)).collect::<Vec<_>>().join(", ")
+                ),
+            );
+            if let Some(h) = f.onset_h {
+                v.non_negative(&format!("{k}.fault.onset_h"), h);
+            }
+            v.positive(&format!("{k}.fault.onset_mean_h"), f.onset_mean_h);
+            v.positive(&format!("{k}.fault.growth_per_h"), f.growth_per_h);
+            v.finite_in(&format!("{k}.fault.growth_jitter"), f.growth_jitter, 0.0, 2.0, true);
+            v.finite_in(&format!("{k}.fault.initial_severity"), f.initial_severity, 1e-6, 1.0, false);
+            v.finite_in(&format!("{k}.fault.start_severity"), f.start_severity, 0.0, 1.0, false);
+        }
+    }
+
+    fn validate_line(&self, v: &mut Validator) {
+        let fl = &self.floor;
+        v.check(!self.stations.is_empty(), "stations", "[]", "must list at least one station");
+        v.unique_ids("stations", self.stations.iter().map(|s| s.id.as_str()));
+        let machine_ids: BTreeSet<&str> = self.machines.iter().map(|m| m.id.as_str()).collect();
+        for (i, s) in self.stations.iter().enumerate() {
+            let k = format!("stations[{i}]");
+            v.check(
+                machine_ids.contains(s.machine.as_str()),
+                &format!("{k}.machine"),
+                format!("\"{}\"", s.machine),
+                format!("must name a machine in machines[].id: {}", join(machine_ids.iter().copied())),
+            );
+            v.pose_on_floor(&format!("{k}.pose"), &s.pose, fl);
+            v.positive(&format!("{k}.cycle_time_s"), s.cycle_time_s);
+            v.non_negative(&format!("{k}.changeover_s"), s.changeover_s);
+            v.check(
+                s.buffer_capacity >= 1,
+                &format!("{k}.buffer_capacity"),
+                s.buffer_capacity,
+                "must be >= 1",
+            );
+            v.check(
+                !s.part_variants.is_empty(),
+                &format!("{k}.part_variants"),
+                "[]",
+                "must list at least one variant",
+            );
+            for (variant, t) in &s.variant_cycle_time_s {
+                v.positive(&format!("{k}.variant_cycle_time_s.{variant}"), *t);
+                v.check(
+                    s.part_variants.contains(variant),
+                    &format!("{k}.variant_cycle_time_s.{variant}"),
+                    t,
+                    format!("variant must be one of part_variants: {}", s.part_variants.join(", ")),
+                );
+            }
+        }
+        v.check(
+            !self.production.batches.is_empty(),
+            "production.batches",
+            "[]",
+            "must list at least one batch",
+        );
+        for (i, b) in self.production.batches.iter().enumerate() {
+            let k = format!("production.batches[{i}]");
+            v.check(b.quantity >= 1, &format!("{k}.quantity"), b.quantity, "must be >= 1");
+            v.check(
+                self.warehouse.raw_material.contains_key(&b.variant),
+                &format!("{k}.variant"),
+                format!("\"{}\"", b.variant),
+                format!(
+                    "must be stocked in warehouse.raw_material: {}",
+                    join(self.warehouse.raw_material.keys().map(|s| s.as_str()))
+                ),
+            );
+            for s in &self.stations {
+                v.check(
+                    s.part_variants.contains(&b.variant),
+                    &format!("{k}.variant"),
+                    format!("\"{}\"", b.variant),
+                    format!(
+                        "station \"{}\" does not process it; its part_variants: {}",
+                        s.id,
+                        s.part_variants.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+
+    fn validate_robots(&self, v: &mut Validator) {
+        let p = &self.robots.defaults;
+        let k = "robots.defaults";
+        v.positive(&format!("{k}.radius_m"), p.radius_m);
+        v.positive(&format!("{k}.max_linear_mps"), p.max_linear_mps);
+        v.positive(&format!("{k}.max_angular_rps"), p.max_angular_rps);
+        v.positive(&format!("{k}.max_linear_accel_mps2"), p.max_linear_accel_mps2);
+        v.positive(&format!("{k}.max_angular_accel_rps2"), p.max_angular_accel_rps2);
+        v.positive(&format!("{k}.cmd_timeout_s"), p.cmd_timeout_s);
+        v.positive(&format!("{k}.battery_wh"), p.battery_wh);
+        v.finite_in(&format!("{k}.initial_soc"), p.initial_soc, 0.0, 1.0, true);
+        for (name, val) in [
+            ("idle_w", p.idle_w),
+            ("motion_w_per_mps", p.motion_w_per_mps),
+            ("turn_w_per_rps", p.turn_w_per_rps),
+            ("work_w", p.work_w),
+            ("battery_voltage_empty_v", p.battery_voltage_empty_v),
+        ] {
+            v.non_negative(&format!("{k}.{name}"), val);
+        }
+        v.check(
+            p.battery_voltage_full_v.is_finite() && p.battery_voltage_full_v >= p.battery_voltage_empty_v,
+            &format!("{k}.battery_voltage_full_v"),
+            p.battery_voltage_full_v,
+            "must be >= battery_voltage_empty_v",
+        );
+        v.unique_ids(&format!("{k}.arm_joints"), p.arm_joints.iter().map(|j| j.name.as_str()));
+        for (i, j) in p.arm_joints.iter().enumerate() {
+            let jk = format!("{k}.arm_joints[{i}]");
+            v.finite(&format!("{jk}.min_rad"), j.min_rad);
+            v.check(
+                j.max_rad.is_finite() && j.max_rad >= j.min_rad,
+                &format!("{jk}.max_rad"),
+                j.max_rad,
+                "must be >= min_rad",
+            );
+            v.positive(&format!("{jk}.max_velocity_rps"), j.max_velocity_rps);
+        }
+        let l = &p.laser;
+        let lk = format!("{k}.laser");
+        v.non_negative(&format!("{lk}.rate_hz"), l.rate_hz);
+        v.check(
+            (1..=100_000).contains(&l.n_rays),
+            &format!("{lk}.n_rays"),
+            l.n_rays,
+            "must be in [1, 100000]",
+        );
+        v.finite(&format!("{lk}.angle_min_rad"), l.angle_min_rad);
+        v.check(
+            l.angle_max_rad.is_finite() && l.angle_max_rad >= l.angle_min_rad,
+            &format!("{lk}.angle_max_rad"),
+            l.angle_max_rad,
+            "must be >= angle_min_rad",
+        );
+        v.non_negative(&format!("{lk}.range_min_m"), l.range_min_m);
+        v.check(
+            l.range_max_m.is_finite() && l.range_max_m > l.range_min_m,
+            &format!("{lk}.range_max_m"),
+            l.range_max_m,
+            "must be > range_min_m",
+        );
+        v.non_negative(&format!("{lk}.noise_std_m"), l.noise_std_m);
+
+        if let Some(f) = &self.robots.fleet {
+            v.positive("robots.fleet.spacing_m", f.spacing_m);
+            v.check(f.per_row >= 1, "robots.fleet.per_row", f.per_row, "must be >= 1");
+            v.finite("robots.fleet.first.x", f.first.x);
+            v.finite("robots.fleet.first.y", f.first.y);
+            v.finite("robots.fleet.first.yaw", f.first.yaw);
+        }
+        for (i, e) in self.robots.list.iter().enumerate() {
+            v.pose_on_floor(&format!("robots.list[{i}].start"), &e.start, &self.floor);
+            if let Some(s) = e.initial_soc {
+                v.finite_in(&format!("robots.list[{i}].initial_soc"), s, 0.0, 1.0, true);
+            }
+        }
+        let robots = self.resolved_robots();
+        v.check(
+            !robots.is_empty(),
+            "robots",
+            "(none)",
+            "needs robots.list or robots.fleet with at least one robot",
+        );
+        v.unique_ids("robots", robots.iter().map(|r| r.1.as_str()));
+    }
+
+    fn validate_energy(&self, v: &mut Validator) {
+        let e = &self.energy;
+        v.non_negative("energy.base_load_kw", e.base_load_kw);
+        v.non_negative("energy.solar.peak_kw", e.solar.peak_kw);
+        v.finite_in("energy.solar.sunrise_h", e.solar.sunrise_h, 0.0, 24.0, true);
+        v.check(
+            e.solar.sunset_h.is_finite() && e.solar.sunset_h > e.solar.sunrise_h && e.solar.sunset_h <= 24.0,
+            "energy.solar.sunset_h",
+            e.solar.sunset_h,
+            format!("must be in (sunrise_h = {}, 24]", e.solar.sunrise_h),
+        );
+        if let Some(p) = &e.solar.hourly_profile {
+            v.check(
+                p.len() == 24,
+                "energy.solar.hourly_profile",
+                format!("({} values)", p.len()),
+                "must have 24 values, one per hour from 00:00",
+            );
+            for (i, x) in p.iter().enumerate() {
+                v.finite_in(&format!("energy.solar.hourly_profile[{i}]"), *x, 0.0, 1.0, true);
+            }
+        }
+        let t = &e.tariff;
+        v.non_negative("energy.tariff.offpeak_price_per_kwh", t.offpeak_price_per_kwh);
+        v.non_negative("energy.tariff.peak_price_per_kwh", t.peak_price_per_kwh);
+        v.non_negative("energy.tariff.export_price_per_kwh", t.export_price_per_kwh);
+        for (i, [a, b]) in t.peak_hours.iter().enumerate() {
+            v.check(
+                a.is_finite() && b.is_finite() && 0.0 <= *a && a < b && *b <= 24.0,
+                &format!("energy.tariff.peak_hours[{i}]"),
+                format!("[{a}, {b}]"),
+                "must be [start_h, end_h] with 0 <= start_h < end_h <= 24",
+            );
+        }
+        let s = &e.storage;
+        v.non_negative("energy.storage.capacity_kwh", s.capacity_kwh);
+        v.non_negative("energy.storage.max_kw", s.max_kw);
+        v.finite_in("energy.storage.initial_soc", s.initial_soc, 0.0, 1.0, true);
+        v.finite_in("energy.storage.round_trip_efficiency", s.round_trip_efficiency, 0.01, 1.0, true);
+        v.finite_in("energy.storage.offpeak_charge_target_soc", s.offpeak_charge_target_soc, 0.0, 1.0, true);
+    }
+}
+
+fn mode_name(m: FaultModeConfig) -> &'static str {
+    match m {
+        FaultModeConfig::Random => "random",
+        FaultModeConfig::OuterRace => "outer_race",
+        FaultModeConfig::InnerRace => "inner_race",
+        FaultModeConfig::Ball => "ball",
+        FaultModeConfig::Cage => "cage",
+        FaultModeConfig::Winding => "winding",
+        FaultModeConfig::Drag => "drag",
+    }
+}
+
+fn join<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    let v: Vec<&str> = items.into_iter().collect();
+    if v.is_empty() {
+        "(none)".to_string()
+    } else {
+        v.join(", ")
+    }
+}
+
+/// Collects validation problems with their key paths.
+#[derive(Default)]
+struct Validator {
+    issues: Vec<ConfigIssue>,
+}
+
+impl Validator {
+    fn issue(&mut self, key: &str, value: impl fmt::Display, reason: impl Into<String>) {
+        self.issues.push(ConfigIssue {
+            key: key.to_string(),
+            value: value.to_string(),
+            reason: reason.into(),
+        });
+    }
+
+    fn check(&mut self, ok: bool, key: &str, value: impl fmt::Display, reason: impl Into<String>) {
+        if !ok {
+            self.issue(key, value, reason);
+        }
+    }
+
+    fn finite(&mut self, key: &str, x: f64) {
+        self.check(x.is_finite(), key, x, "must be a finite number");
+    }
+
+    fn positive(&mut self, key: &str, x: f64) {
+        self.check(x.is_finite() && x > 0.0, key, x, "must be > 0");
+    }
+
+    fn non_negative(&mut self, key: &str, x: f64) {
+        self.check(x.is_finite() && x >= 0.0, key, x, "must be >= 0");
+    }
+
+    /// `lo <= x < hi`, or `lo <= x <= hi` when `inclusive`.
+    fn finite_in(&mut self, key: &str, x: f64, lo: f64, hi: f64, inclusive: bool) {
+        let ok = x.is_finite() && x >= lo && if inclusive { x <= hi } else { x < hi };
+        let close = if inclusive { "]" } else { ")" };
+        self.check(ok, key, x, format!("must be in [{lo}, {hi}{close}"));
+    }
+
+    fn pose_on_floor(&mut self, key: &str, p: &Pose2, floor: &FloorConfig) {
+        self.check(
+            p.x.is_finite() && p.x >= 0.0 && p.x <= floor.width_m,
+            &format!("{key}.x"),
+            p.x,
+            format!("must be on the floor, in [0, floor.width_m = {}]", floor.width_m),
+        );
+        self.check(
+            p.y.is_finite() && p.y >= 0.0 && p.y <= floor.height_m,
+            &format!("{key}.y"),
+            p.y,
+            format!("must be on the floor, in [0, floor.height_m = {}]", floor.height_m),
+        );
+        self.finite(&format!("{key}.yaw"), p.yaw);
+    }
+
+    fn unique_ids<'a>(&mut self, key: &str, ids: impl Iterator<Item = &'a str>) {
+        let mut seen = BTreeSet::new();
+        for (i, id) in ids.enumerate() {
+            if id.is_empty() {
+                self.issue(&format!("{key}[{i}].id"), "\"\"", "must not be empty");
+            } else if !seen.insert(id) {
+                self.issue(
+                    &format!("{key}[{i}].id"),
+                    format!("\"{id}\""),
+                    "is used twice; ids must be unique",
+                );
+            }
+        }
+    }
+
+    fn finish(self) -> Result<(), ConfigError> {
+        if self.issues.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Invalid(self.issues))
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! Config errors name the key path, the bad value and what is allowed.
+
+mod common;
+
+use factory_twin::{ConfigError, FactoryConfig, World};
+
+/// Replaces the first occurrence of `from` in the test factory and parses it.
+fn parse_with(from: &str, to: &str) -> Result<FactoryConfig, ConfigError> {
+    assert!(common::SMALL_FACTORY.contains(from), "test edit does not apply: {from}");
+    FactoryConfig::from_yaml_str(&common::SMALL_FACTORY.replacen(from, to, 1))
+}
+
+fn message(r: Result<FactoryConfig, ConfigError>) -> String {
+    match r {
+        Ok(_) => panic!("config was accepted"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn bad_values_name_key_value_and_rule() {
+    let cases = [
+        ("cycle_time_s: 25.0", "cycle_time_s: -3", "stations[2].cycle_time_s = -3: must be > 0"),
+        (
+            "buffer_capacity: 2, part_variants: [A, B] }",
+            "buffer_capacity: 0, part_variants: [A, B] }",
+            "stations[1].buffer_capacity = 0: must be >= 1",
+        ),
+        ("resolution_m: 0.05", "resolution_m: 0.0", "floor.resolution_m = 0: must be > 0"),
+        (
+            "pitch_diameter_mm: 65.0",
+            "pitch_diameter_mm: 10.0",
+            "machines[1].components[0].bearing.pitch_diameter_mm = 10: must be > ball_diameter_mm",
+        ),
+        ("n_balls: 9", "n_balls: 1", "machines[0].components[0].bearing.n_balls = 1: must be >= 3"),
+        (
+            "growth_per_h: 0.5 } }",
+            "growth_per_h: -1.0 } }",
+            "machines[2].components[0].fault.growth_per_h = -1: must be > 0",
+        ),
+        (
+            "pose: { x: 18.0, y: 6.4 }",
+            "pose: { x: 80.0, y: 6.4 }",
+            "stations[2].pose.x = 80: must be on the floor, in [0, floor.width_m = 24]",
+        ),
+        ("repair_s: 60.0", "repair_s: .nan", "maintenance.repair_s = NaN: must be > 0"),
+        ("chunk_samples: 1024", "chunk_samples: 4", "telemetry.chunk_samples = 4: must be in [16, 1048576]"),
+    ];
+    for (from, to, expected) in cases {
+        let msg = message(parse_with(from, to));
+        assert!(msg.contains(expected), "\nexpected: {expected}\n     got: {msg}");
+    }
+}
+
+#[test]
+fn broken_references_are_errors() {
+    let msg = message(parse_with("machine: m2", "machine: m9"));
+    assert!(msg.contains("stations[1].machine = \"m9\"") && msg.contains("m1, m2, m3"), "{msg}");
+
+    let msg = message(parse_with("{ variant: B, quantity: 3 }", "{ variant: Z, quantity: 3 }"));
+    assert!(
+        msg.contains(
+            "production.batches[1].variant = \"Z\": must be stocked in warehouse.raw_material: A, B"
+        ),
+        "{msg}"
+    );
+
+    let msg = message(parse_with("part_variants: [A, B], changeover_s", "part_variants: [A], changeover_s"));
+    assert!(
+        msg.contains("production.batches[1].variant = \"B\": station \"s1\" does not process it"),
+        "{msg}"
+    );
+
+    let msg = message(parse_with("mode: outer_race", "mode: drag"));
+    assert!(
+        msg.contains("machines[0].components[0].fault.mode = drag: a bearing allows random, outer_race"),
+        "{msg}"
+    );
+
+    let msg = message(parse_with("id: m3", "id: m2"));
+    assert!(msg.contains("machines[2].id = \"m2\": is used twice"), "{msg}");
+}
+
+#[test]
+fn unknown_keys_and_wrong_types_name_the_key() {
+    let msg = message(parse_with("cycle_time_s: 30.0", "cycle_tme_s: 30.0"));
+    assert!(msg.contains("stations[1]") && msg.contains("cycle_tme_s"), "{msg}");
+    let msg = message(parse_with("buffer_capacity: 3", "buffer_capacity: lots"));
+    assert!(msg.contains("stations[0].buffer_capacity"), "{msg}");
+    let msg = message(parse_with("type: conveyor_belt", "type: gearbox"));
+    assert!(msg.contains("machines[2].components[0].type") && msg.contains("gearbox"), "{msg}");
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let text = common::SMALL_FACTORY.replacen("cycle_time_s: 25.0", "cycle_time_s: -3", 1).replacen(
+        "repair_s: 60.0",
+        "repair_s: 0",
+        1,
+    );
+    let e = FactoryConfig::from_yaml_str(&text).unwrap_err();
+    let keys: Vec<&str> = e.issues().iter().map(|i| i.key.as_str()).collect();
+    assert_eq!(keys, ["stations[2].cycle_time_s", "maintenance.repair_s"]);
+}
+
+#[test]
+fn placements_are_checked_against_the_grid() {
+    // service_1 inside m1's footprint; runner fleet row through the pillar.
+    let mut cfg = common::small_config();
+    cfg.robots.list[0].start.y = 7.8;
+    if let Some(f) = &mut cfg.robots.fleet {
+        f.first.x = 6.0;
+        f.first.y = 3.3;
+    }
+    let e = World::new(cfg).unwrap_err().to_string();
+    assert!(e.contains("robots.list[0].start = (6, 7.8): robot \"service_1\""), "{e}");
+    assert!(e.contains("robots.fleet (robot #4).start = (9.6, 3.3)"), "{e}");
+    // Two robots on top of each other.
+    let mut cfg = common::small_config();
+    cfg.robots.list[1].start = cfg.robots.list[0].start;
+    let e = World::new(cfg).unwrap_err().to_string();
+    assert!(e.contains("robots.list[1].start") && e.contains("overlaps robot \"service_1\""), "{e}");
+}
+
+#[test]
+fn missing_file_names_the_path() {
+    let e = FactoryConfig::load("/nonexistent/factory.yaml").unwrap_err().to_string();
+    assert!(e.contains("/nonexistent/factory.yaml"), "{e}");
+}

@@ -1,0 +1,277 @@
+//! A real shared_mapper process maps a wall from synthetic scans and plans around it.
+//!
+//! The test stands in for robot_1: it publishes `robot_1/odom` (the robot at the centre
+//! of a 10 m x 10 m map) and `robot_1/scan` (360 rays against a wall whose ranges are
+//! computed here), waits until the published `map` shows the wall occupied and the
+//! floor before it free, then asks `plan_path` for a path around the wall and for one
+//! into it. A scan with a NaN angle_increment must be dropped with a warning naming the
+//! field while the node keeps answering.
+
+use factory_integration_tests::{isolate_domain, wait_until, NodeProcess};
+use factory_node::r2r::{
+    self,
+    builtin_interfaces::msg::Time,
+    geometry_msgs::msg::{Point, Pose, PoseStamped},
+    nav_msgs::msg::{OccupancyGrid, Odometry, Path},
+    nav_msgs::srv::GetPlan,
+    sensor_msgs::msg::LaserScan,
+    std_msgs::msg::Header,
+    QosProfile,
+};
+use futures::StreamExt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+const CELLS: usize = 100; // 10 m x 10 m at 0.1 m, origin at (0, 0)
+/// Map value above which a cell also blocks planning (fusion.occupied_threshold 0.65):
+/// a cell can show 55 after two scans and still be free for the planner.
+const BLOCKING: i8 = 65;
+const ROBOT: (f64, f64) = (5.0, 5.0);
+/// The wall: x_min, y_min, x_max, y_max in metres. Faces lie mid-cell so each return
+/// lands unambiguously in one cell; 0.2 m thick, thinner than the 0.3 m robot radius,
+/// so every cell it covers is non-traversable once its front face is seen.
+const WALL: (f64, f64, f64, f64) = (7.05, 4.05, 7.25, 5.95);
+const RAYS: usize = 360;
+const RANGE_MAX: f32 = 8.0;
+
+fn inside_wall(x: f64, y: f64) -> bool {
+    x >= WALL.0 && x <= WALL.2 && y >= WALL.1 && y <= WALL.3
+}
+
+/// Distance from the robot along `angle` to the wall (slab method), if the ray hits it.
+fn range_to_wall(angle: f64) -> Option<f64> {
+    let (dx, dy) = (angle.cos(), angle.sin());
+    let (mut t_near, mut t_far) = (0.0_f64, f64::INFINITY);
+    for (o, d, lo, hi) in [(ROBOT.0, dx, WALL.0, WALL.2), (ROBOT.1, dy, WALL.1, WALL.3)] {
+        if d.abs() < 1e-12 {
+            if o < lo || o > hi {
+                return None;
+            }
+        } else {
+            let (a, b) = ((lo - o) / d, (hi - o) / d);
+            t_near = t_near.max(a.min(b));
+            t_far = t_far.min(a.max(b));
+        }
+    }
+    (t_near <= t_far && t_near > 0.0).then_some(t_near)
+}
+
+fn now_stamp() -> Time {
+    let t = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970");
+    Time { sec: t.as_secs() as i32, nanosec: t.subsec_nanos() }
+}
+
+fn header(frame_id: &str) -> Header {
+    Header { stamp: now_stamp(), frame_id: frame_id.into() }
+}
+
+fn scan() -> LaserScan {
+    let angle_min = -std::f32::consts::PI;
+    let angle_increment = 2.0 * std::f32::consts::PI / RAYS as f32;
+    // The node computes ray angles from the f32 fields: do the same here.
+    let ranges = (0..RAYS)
+        .map(|k| {
+            let angle = f64::from(angle_min) + f64::from(angle_increment) * k as f64;
+            range_to_wall(angle).map_or(f32::INFINITY, |r| r as f32)
+        })
+        .collect();
+    LaserScan {
+        header: header("robot_1/laser"),
+        angle_min,
+        angle_max: angle_min + angle_increment * (RAYS - 1) as f32,
+        angle_increment,
+        range_min: 0.05,
+        range_max: RANGE_MAX,
+        ranges,
+        ..Default::default()
+    }
+}
+
+fn odom() -> Odometry {
+    let mut msg =
+        Odometry { header: header("map"), child_frame_id: "robot_1/base_link".into(), ..Default::default() };
+    msg.pose.pose.position = Point { x: ROBOT.0, y: ROBOT.1, z: 0.0 };
+    msg.pose.pose.orientation.w = 1.0;
+    msg
+}
+
+fn pose_at(x: f64, y: f64) -> PoseStamped {
+    let mut pose = Pose { position: Point { x, y, z: 0.0 }, ..Default::default() };
+    pose.orientation.w = 1.0;
+    PoseStamped { header: header("map"), pose }
+}
+
+fn cell(map: &OccupancyGrid, x: usize, y: usize) -> i8 {
+    map.data.get(y * CELLS + x).copied().unwrap_or(-1)
+}
+
+/// The wall's front face (column 70) is occupied (and blocking) and the floor between robot and wall
+/// (row 50, columns 52..=68) free.
+fn wall_is_mapped(map: &OccupancyGrid) -> bool {
+    map.info.width as usize == CELLS
+        && map.data.len() == CELLS * CELLS
+        && (42..=57).all(|y| cell(map, 70, y) > BLOCKING)
+        && (52..=68).all(|x| (0..=20).contains(&cell(map, x, 50)))
+}
+
+/// Every point along the path, sampled at 2 cm, is outside the wall.
+fn assert_clear_of_wall(path: &Path) {
+    let points: Vec<(f64, f64)> = path.poses.iter().map(|p| (p.pose.position.x, p.pose.position.y)).collect();
+    for pair in points.windows(2) {
+        let ((x0, y0), (x1, y1)) = (pair[0], pair[1]);
+        let steps = ((x1 - x0).hypot(y1 - y0) / 0.02).ceil().max(1.0) as usize;
+        for s in 0..=steps {
+            let t = s as f64 / steps as f64;
+            let (x, y) = (x0 + t * (x1 - x0), y0 + t * (y1 - y0));
+            assert!(!inside_wall(x, y), "path passes through the wall at ({x:.2}, {y:.2}): {points:?}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn maps_a_wall_from_scans_and_plans_around_it() {
+    isolate_domain();
+    let mut mapper = NodeProcess::start(
+        "shared_mapper",
+        "shared_mapper",
+        &[
+            "--ros-args",
+            "-p",
+            "resolution_m:=0.1",
+            "-p",
+            "width_cells:=100",
+            "-p",
+            "height_cells:=100",
+            "-p",
+            "robot_ids:=[robot_1]",
+            "-p",
+            "map_publish_period_s:=0.5",
+            "-p",
+            "update_publish_period_s:=0.1",
+        ],
+    );
+
+    let ctx = r2r::Context::create().expect("ROS context");
+    let mut node = r2r::Node::create(ctx, "shared_mapper_observer", "").expect("observer node");
+    let scan_pub = node
+        .create_publisher::<LaserScan>("/robot_1/scan", QosProfile::sensor_data())
+        .expect("scan publisher");
+    let odom_pub =
+        node.create_publisher::<Odometry>("/robot_1/odom", QosProfile::default()).expect("odom publisher");
+    let mut maps = node
+        .subscribe::<OccupancyGrid>("/map", QosProfile::default().keep_last(1).transient_local())
+        .expect("map subscription");
+    let plan_client =
+        node.create_client::<GetPlan::Service>("/plan_path", QosProfile::services_default()).expect("client");
+    let available = r2r::Node::is_available(&plan_client).expect("availability future");
+    let stop = Arc::new(AtomicBool::new(false));
+    let spinner = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                node.spin_once(Duration::from_millis(10));
+            }
+        })
+    };
+
+    let latest_map: Arc<Mutex<Option<OccupancyGrid>>> = Arc::default();
+    let map_task = {
+        let latest_map = latest_map.clone();
+        tokio::spawn(async move {
+            while let Some(map) = maps.next().await {
+                *latest_map.lock().expect("map lock") = Some(map);
+            }
+        })
+    };
+    // robot_1's sensors at 10 Hz, as a robot would publish them, for the whole test;
+    // while `send_bad` is set each good scan is followed by one with a NaN increment.
+    let send_bad = Arc::new(AtomicBool::new(false));
+    let sensors = {
+        let (stop, send_bad) = (stop.clone(), send_bad.clone());
+        tokio::spawn(async move {
+            let mut rate = tokio::time::interval(Duration::from_millis(100));
+            while !stop.load(Ordering::Relaxed) {
+                rate.tick().await;
+                odom_pub.publish(&odom()).expect("publish odom");
+                scan_pub.publish(&scan()).expect("publish scan");
+                if send_bad.load(Ordering::Relaxed) {
+                    let bad = LaserScan { angle_increment: f32::NAN, ..scan() };
+                    scan_pub.publish(&bad).expect("publish bad scan");
+                }
+            }
+        })
+    };
+
+    let mapped = wait_until(Duration::from_secs(30), || {
+        latest_map.lock().expect("map lock").as_ref().is_some_and(wall_is_mapped)
+    })
+    .await;
+    assert!(mapped, "the map never showed the wall\nshared_mapper log:\n{}", mapper.log());
+
+    tokio::time::timeout(Duration::from_secs(20), available)
+        .await
+        .expect("plan_path service up")
+        .expect("available");
+    let plan = |start: (f64, f64), goal: (f64, f64)| {
+        let request = GetPlan::Request {
+            start: pose_at(start.0, start.1),
+            goal: pose_at(goal.0, goal.1),
+            tolerance: 0.0,
+        };
+        let response = plan_client.request(&request).expect("plan_path request");
+        async move {
+            tokio::time::timeout(Duration::from_secs(10), response)
+                .await
+                .expect("plan_path answers")
+                .expect("response")
+                .plan
+        }
+    };
+
+    // Straight through would cross the wall: the path must go around it.
+    let (start, goal) = ((2.0, 5.0), (9.0, 5.0));
+    let path = plan(start, goal).await;
+    assert!(!path.poses.is_empty(), "no path around the wall\n{}", mapper.log());
+    assert_eq!(path.header.frame_id, "map");
+    let first = &path.poses[0].pose.position;
+    let last = &path.poses[path.poses.len() - 1].pose.position;
+    assert!((first.x - start.0).hypot(first.y - start.1) < 0.1, "path starts at {first:?}");
+    assert!((last.x - goal.0).hypot(last.y - goal.1) < 0.1, "path ends at {last:?}");
+    assert_clear_of_wall(&path);
+    let length: f64 = path
+        .poses
+        .windows(2)
+        .map(|w| {
+            (w[1].pose.position.x - w[0].pose.position.x).hypot(w[1].pose.position.y - w[0].pose.position.y)
+        })
+        .sum();
+    assert!(length > 7.0 + 0.1, "a {length:.2} m path cannot have gone around the wall");
+
+    // A goal inside the wall: an empty path, and the reason in the log.
+    let into_wall = plan(start, (7.15, 5.0)).await;
+    assert!(into_wall.poses.is_empty(), "planned into the wall: {:?}", into_wall.poses.len());
+    let logged =
+        wait_until(Duration::from_secs(5), || mapper.log().contains("goal (7.150, 5.000) is in an obstacle"))
+            .await;
+    assert!(logged, "no warning naming the reason\n{}", mapper.log());
+
+    // A bad scan is dropped with the field named; the node keeps serving.
+    send_bad.store(true, Ordering::Relaxed);
+    let warned = wait_until(Duration::from_secs(10), || {
+        mapper.log().contains("robot_1/scan dropped (angle_increment)")
+    })
+    .await;
+    send_bad.store(false, Ordering::Relaxed);
+    assert!(warned, "bad scan not reported\n{}", mapper.log());
+    assert!(mapper.is_running(), "shared_mapper died on a bad scan\n{}", mapper.log());
+    let again = plan(start, goal).await;
+    assert!(!again.poses.is_empty(), "no path after a bad scan\n{}", mapper.log());
+
+    stop.store(true, Ordering::Relaxed);
+    let _ = sensors.await;
+    let exit = mapper.stop_with("INT", Duration::from_secs(5)).expect("shared_mapper stops on SIGINT");
+    assert!(exit.success(), "shared_mapper exit {exit:?}\n{}", mapper.log());
+    map_task.abort();
+    let _ = spinner.join();
+}
