@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
-# The main job until the factory twin lands: launch/charge_demo.launch.xml through the
-# project's launch runner. Two charge_monitor nodes on a real ROS 2 graph; robot_b
-# recharges robot_a through its SubmitTask service whenever robot_a's RobotStatus shows
-# a low battery. Runs for SECONDS (default 20), then stops both nodes with SIGINT.
+# The main job: the whole factory on the embedded digital twin, through the project's
+# launch runner and launch/factory.launch.xml, for SIM_SECONDS of simulated time
+# (default 28800: one 8-hour shift) as fast as the machine allows. Progress lines come
+# from the twin every 10 simulated minutes; the launch ends when the twin's shift ends.
 # Expects .ros/env.sh sourced and release binaries built (./factory run does both).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-duration=${1:-20}
-out=$(mktemp -d)
+sim_seconds=${1:-28800}
+out="$ROOT/out/main_job"
+mkdir -p "$out"
 
-echo "[main job] robot_a drains 10 %/s; robot_b recharges it through /robot_a/submit_task (${duration} s)"
+echo "[main job] the factory on its twin for ${sim_seconds} simulated seconds; log: $out/launch.log"
 status=0
-"$ROOT/target/release/factory_launch" --duration "$duration" --log-dir "$out" \
-  "$ROOT/launch/charge_demo.launch.xml" drain_per_s:=0.1 2>&1 | tee "$out/launch.log" || status=$?
-recharges=$(grep -c "charge request: accepted=true" "$out/launch.log" || true)
-echo "[main job] done: robot_a was recharged $recharges times by robot_b; launch exit code $status; log $out/launch.log"
-[ "$status" -eq 0 ] && [ "$recharges" -gt 0 ]
+"$ROOT/target/release/factory_launch" --log-dir "$out" "$ROOT/launch/factory.launch.xml" \
+  duration_s:="$sim_seconds" 2>&1 | tee "$out/launch.log" \
+  | grep --line-buffered -E "\]: sim |simulated |factory_launch\]|ERROR|FATAL" || status=${PIPESTATUS[0]}
+echo "[main job] launch exit code $status; full log: $out/launch.log"
+exit "$status"

@@ -1,7 +1,7 @@
 //! Reads ROS 2 XML launch files into the list of node processes they describe.
 //!
 //! Supported, as `ros2 launch` reads them: `<arg>`, `<let>`, `<node>` (pkg, exec, name,
-//! namespace, args, output, respawn, respawn_delay) with `<param name value>`,
+//! namespace, args, output, respawn, respawn_delay, on_exit="shutdown") with `<param name value>`,
 //! `<param from>`, `<remap>` and `<env>` children, `<group>` (scoped) with
 //! `<push-ros-namespace>` / `<push_ros_namespace>`, `<set_env>` / `<set-env>`,
 //! `<include file>` with `<arg>` children, and `if` / `unless` on every element.
@@ -44,6 +44,8 @@ pub struct NodeSpec {
     pub output: Output,
     pub respawn: bool,
     pub respawn_delay_s: f64,
+    /// `on_exit="shutdown"`: when this node ends, the whole launch stops
+    pub shutdown_on_exit: bool,
 }
 
 impl NodeSpec {
@@ -249,6 +251,7 @@ impl Reader {
             output: Output::Screen,
             respawn: false,
             respawn_delay_s: 0.0,
+            shutdown_on_exit: false,
         };
         if let Some(ns) = self.attr(el, "namespace", scope)? {
             spec.namespace = join_namespace(&scope.namespace, &ns);
@@ -268,6 +271,14 @@ impl Reader {
         if let Some(respawn) = self.attr(el, "respawn", scope)? {
             spec.respawn = parse_bool(&respawn)
                 .ok_or_else(|| self.error(el, format!("respawn=\"{respawn}\" is not true/false")))?;
+        }
+        if let Some(on_exit) = self.attr(el, "on_exit", scope)? {
+            spec.shutdown_on_exit = match on_exit.as_str() {
+                "shutdown" => true,
+                other => {
+                    return Err(self.error(el, format!("on_exit=\"{other}\": only \"shutdown\" is supported")))
+                }
+            };
         }
         if let Some(delay) = self.attr(el, "respawn_delay", scope)? {
             spec.respawn_delay_s =
@@ -356,7 +367,7 @@ mod tests {
                  <arg name="sim" default="true"/>
                  <let name="rate" value="10"/>
                  <set_env name="RCUTILS_COLORIZED_OUTPUT" value="0"/>
-                 <node pkg="twin" exec="factory_twin" output="log" respawn="true" respawn_delay="2.5">
+                 <node pkg="twin" exec="factory_twin" output="log" respawn="true" respawn_delay="2.5" on_exit="shutdown">
                    <param name="use_sim_time" value="$(var sim)"/>
                    <param name="rate_hz" value="$(var rate)"/>
                  </node>
@@ -377,6 +388,7 @@ mod tests {
         assert_eq!(twin.output, Output::Log);
         assert!(twin.respawn);
         assert_eq!(twin.respawn_delay_s, 2.5);
+        assert!(twin.shutdown_on_exit && !nodes[1].shutdown_on_exit);
         assert_eq!(twin.env, vec![("RCUTILS_COLORIZED_OUTPUT".to_string(), "0".to_string())]);
         assert_eq!(twin.ros_args(), vec!["--ros-args", "-p", "use_sim_time:=false", "-p", "rate_hz:=10"]);
         let exec = &nodes[2];

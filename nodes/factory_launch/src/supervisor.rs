@@ -116,8 +116,15 @@ pub fn run(
             report("launch duration reached: shutting down");
             break;
         }
+        let mut ended_launch = None;
         for node in &mut nodes {
-            watch(node, options)?;
+            if watch(node, options)? && node.spec.shutdown_on_exit {
+                ended_launch = Some(node.outcome.label.clone());
+            }
+        }
+        if let Some(label) = ended_launch {
+            report(&format!("{label} ended and has on_exit=\"shutdown\": shutting down"));
+            break;
         }
         if nodes.iter().all(|n| n.child.is_none() && n.restart_at.is_none()) {
             report("every node has ended");
@@ -188,7 +195,8 @@ fn forward(stream: impl std::io::Read + Send + 'static, sink: Sink) {
     });
 }
 
-fn watch(node: &mut Supervised, options: &RunOptions) -> Result<(), SuperviseError> {
+/// Polls one node; returns true when it has just ended.
+fn watch(node: &mut Supervised, options: &RunOptions) -> Result<bool, SuperviseError> {
     if let Some(at) = node.restart_at {
         if Instant::now() >= at {
             node.restart_at = None;
@@ -196,25 +204,30 @@ fn watch(node: &mut Supervised, options: &RunOptions) -> Result<(), SuperviseErr
             report(&format!("respawning {}", node.outcome.label));
             start(node, options)?;
         }
-        return Ok(());
+        return Ok(false);
     }
-    let Some(child) = node.child.as_mut() else { return Ok(()) };
+    let Some(child) = node.child.as_mut() else { return Ok(false) };
     let status = match child.try_wait() {
         Ok(Some(status)) => status,
-        Ok(None) => return Ok(()),
+        Ok(None) => return Ok(false),
         Err(e) => {
             report(&format!("cannot poll {}: {e}", node.outcome.label));
-            return Ok(());
+            return Ok(false);
         }
     };
     node.child = None;
-    node.outcome.unexpected_exits += 1;
     node.outcome.final_code = status.code();
+    if node.spec.shutdown_on_exit && status.success() {
+        // A node that ends the launch (a simulation of fixed length) finished its job.
+        report(&format!("{} finished", node.outcome.label));
+        return Ok(true);
+    }
+    node.outcome.unexpected_exits += 1;
     report(&format!("ERROR: node {} died: {}", node.outcome.label, describe(status)));
-    if node.spec.respawn {
+    if node.spec.respawn && !node.spec.shutdown_on_exit {
         node.restart_at = Some(Instant::now() + Duration::from_secs_f64(node.spec.respawn_delay_s));
     }
-    Ok(())
+    Ok(true)
 }
 
 fn describe(status: ExitStatus) -> String {

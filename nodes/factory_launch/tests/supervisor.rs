@@ -125,3 +125,21 @@ fn a_missing_executable_fails_before_anything_starts() {
         .any(|e| e.file_name().to_string_lossy().starts_with("args_"));
     assert!(!started, "no node may start when one executable is missing");
 }
+
+#[test]
+fn a_node_with_on_exit_shutdown_ends_the_launch_cleanly() {
+    let (dir, file) = setup(
+        "on_exit",
+        r#"<launch><node pkg="p" exec="finisher" on_exit="shutdown"/><node pkg="p" exec="well_behaved"/></launch>"#,
+    );
+    let finisher = dir.join("bin/finisher");
+    std::fs::write(&finisher, "#!/usr/bin/env bash\nsleep 0.3\nexit 0\n").unwrap();
+    std::fs::set_permissions(&finisher, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::create_dir_all(dir.join("log")).unwrap();
+    let nodes = launch_file::load(&file, &[]).unwrap();
+    let started = Instant::now();
+    let report = run(nodes, &options(&dir, 30.0, 3.0), Arc::new(AtomicBool::new(false))).unwrap();
+    assert!(started.elapsed() < Duration::from_secs(15), "the launch ended with its finisher");
+    assert!(report.success(), "{report:?}");
+    assert_eq!(report.nodes[1].final_code, Some(0), "the other node was stopped with SIGINT");
+}

@@ -328,6 +328,8 @@ where
 
     match wire_and_run(context, common, sim_time, lifecycle_tx, &shutdown_tx, params, setup).await {
         Ok(code) => code,
+        // A setup that finds a bad parameter (e.g. an invalid file it names) is a start-up failure.
+        Err(NodeError::Params(e)) => startup_failure(name, &format!("invalid parameters: {e}")),
         Err(e) => {
             r2r::log_error!(&logger, "{e}");
             ExitCode::from(EXIT_FAILURE)

@@ -1,0 +1,269 @@
+//! factory_twin node: the embedded digital twin on a real ROS 2 graph.
+//!
+//!   factory_twin --ros-args -p real_time_factor:=20.0 -p duration_s:=3600.0
+//!
+//! It is the time source (/clock) and publishes what Gazebo + ros_gz_bridge or the real
+//! floor would: per robot `<id>/odom`, `<id>/scan`, `<id>/joint_states`,
+//! `<id>/battery`; per machine `machine_telemetry`; `station_states`, `energy_state`
+//! and `markers`. It takes `<id>/cmd_vel`, `<id>/joint_trajectory` and the
+//! `start_maintenance` service. All simulation lives in the `factory_twin` library;
+//! this file only paces it and converts messages (see `ros_convert.rs`).
+
+mod ros_convert;
+
+use factory_node::params::{check_range, ParamError, Validate};
+use factory_node::r2r::factory_interfaces::msg::{EnergyState, MachineTelemetry, StationState};
+use factory_node::r2r::factory_interfaces::srv::StartMaintenance;
+use factory_node::r2r::geometry_msgs::msg::Twist;
+use factory_node::r2r::nav_msgs::msg::Odometry;
+use factory_node::r2r::rosgraph_msgs::msg::Clock;
+use factory_node::r2r::sensor_msgs::msg::{BatteryState, JointState, LaserScan};
+use factory_node::r2r::trajectory_msgs::msg::JointTrajectory;
+use factory_node::r2r::visualization_msgs::msg::MarkerArray;
+use factory_node::r2r::{log_info, log_warn, QosProfile};
+use factory_node::{
+    diagnostics::Level, diagnostics::Status, respond, run_node, NodeContext, NodeError, Publisher,
+};
+use factory_twin::{Event, World};
+use futures::stream::{select_all, BoxStream};
+use futures::{FutureExt, StreamExt};
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct Params {
+    /// factory layout and scenario; relative paths are from $FACTORY_ROOT (or the cwd)
+    factory_file: String,
+    /// simulated seconds per wall second; 0 runs as fast as possible
+    real_time_factor: f64,
+    /// simulated seconds per step
+    step_s: f64,
+    /// simulated seconds between odom / joint_states / battery / station and energy states
+    state_period_s: f64,
+    /// wall seconds between marker arrays
+    marker_period_s: f64,
+    /// stop (exit 0) after this much simulated time; 0 runs until stopped
+    duration_s: f64,
+    /// simulated seconds between progress lines in the log
+    progress_period_s: f64,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            factory_file: "config/factory.yaml".into(),
+            real_time_factor: 1.0,
+            step_s: 0.02,
+            state_period_s: 0.1,
+            marker_period_s: 1.0,
+            duration_s: 0.0,
+            progress_period_s: 600.0,
+        }
+    }
+}
+
+impl Validate for Params {
+    fn validate(&self) -> Result<(), ParamError> {
+        check_range("real_time_factor", self.real_time_factor, 0.0, 10_000.0, "")?;
+        check_range("step_s", self.step_s, 0.001, 0.5, "s")?;
+        check_range("state_period_s", self.state_period_s, self.step_s, 60.0, "s")?;
+        check_range("marker_period_s", self.marker_period_s, 0.1, 60.0, "s")?;
+        check_range("duration_s", self.duration_s, 0.0, 1.0e7, "s")?;
+        check_range("progress_period_s", self.progress_period_s, 1.0, 1.0e6, "s")
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    run_node("factory_twin", setup)
+}
+
+/// A robot's publishers, in the order of `World::robots()`.
+struct RobotPublishers {
+    odom: Publisher<Odometry>,
+    scan: Publisher<LaserScan>,
+    joints: Publisher<JointState>,
+    battery: Publisher<BatteryState>,
+}
+
+/// Simulated time as h:mm:ss.
+fn clock_text(seconds: f64) -> String {
+    let s = seconds.max(0.0) as u64;
+    format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}
+
+fn resolve(path: &str) -> PathBuf {
+    let path = PathBuf::from(path);
+    match std::env::var_os("FACTORY_ROOT") {
+        Some(root) if path.is_relative() => PathBuf::from(root).join(path),
+        _ => path,
+    }
+}
+
+fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result<(), NodeError>>, NodeError> {
+    let file = resolve(&p.factory_file);
+    let mut world = World::load(&file).map_err(|e| {
+        NodeError::Params(ParamError::Invalid {
+            key: "factory_file".into(),
+            value: file.display().to_string(),
+            allowed: format!("must be a valid factory layout: {e}"),
+        })
+    })?;
+    let clock_pub = ctx.publisher_with_qos::<Clock>("/clock", QosProfile::default().keep_last(1))?;
+    let mut robots = Vec::new();
+    let mut commands: Vec<BoxStream<'static, (usize, Twist)>> = Vec::new();
+    let mut trajectories: Vec<BoxStream<'static, (usize, JointTrajectory)>> = Vec::new();
+    for (i, robot) in world.robots().iter().enumerate() {
+        let id = robot.id();
+        robots.push(RobotPublishers {
+            odom: ctx.publisher(&format!("{id}/odom"))?,
+            scan: ctx.publisher_with_qos(&format!("{id}/scan"), QosProfile::sensor_data())?,
+            joints: ctx.publisher(&format!("{id}/joint_states"))?,
+            battery: ctx.publisher(&format!("{id}/battery"))?,
+        });
+        commands.push(ctx.subscribe::<Twist>(&format!("{id}/cmd_vel"))?.map(move |m| (i, m)).boxed());
+        trajectories.push(
+            ctx.subscribe::<JointTrajectory>(&format!("{id}/joint_trajectory"))?.map(move |m| (i, m)).boxed(),
+        );
+    }
+    let telemetry_pub = ctx.publisher::<MachineTelemetry>("machine_telemetry")?;
+    let station_pub = ctx.publisher::<StationState>("station_states")?;
+    let energy_pub = ctx.publisher::<EnergyState>("energy_state")?;
+    let marker_pub = ctx.publisher::<MarkerArray>("markers")?;
+    let mut maintenance_requests = ctx.service::<StartMaintenance::Service>("start_maintenance")?;
+    let (logger, diagnostics) = (ctx.logger().to_string(), ctx.diagnostics());
+    let mut lifecycle = ctx.lifecycle();
+    log_info!(
+        &logger,
+        "twin of {} with {} robots, {} machines",
+        file.display(),
+        robots.len(),
+        world.machines().len()
+    );
+
+    Ok(async move {
+        // The twin only runs while active: an inactive twin is a paused simulation.
+        factory_node::wait_until_active(&mut lifecycle).await;
+        let mut commands = select_all(commands);
+        let mut trajectories = select_all(trajectories);
+        let (wall_start, sim_start) = (Instant::now(), world.time_s());
+        let (mut next_state_s, mut next_marker) = (world.time_s(), Instant::now());
+        let mut next_progress_s = world.time_s() + p.progress_period_s;
+        let (mut rejected, mut parts_finished, mut failures) = (0u64, 0u64, 0u64);
+        loop {
+            // Commands that arrived since the last step; a bad one is logged and dropped.
+            while let Some(Some((i, twist))) = commands.next().now_or_never() {
+                let id = world.robots()[i].id().to_string();
+                if let Err(e) = world.set_cmd_vel(&id, ros_convert::twist(&twist)) {
+                    rejected += 1;
+                    log_warn!(&logger, "{id}/cmd_vel rejected: {e}");
+                }
+            }
+            while let Some(Some((i, traj))) = trajectories.next().now_or_never() {
+                let id = world.robots()[i].id().to_string();
+                if let Err(e) = world.set_joint_trajectory(&id, &ros_convert::trajectory(&traj)) {
+                    rejected += 1;
+                    log_warn!(&logger, "{id}/joint_trajectory rejected: {e}");
+                }
+            }
+            while let Some(Some(req)) = maintenance_requests.next().now_or_never() {
+                let reply = ros_convert::start_maintenance(&mut world, &req.message);
+                if !reply.accepted {
+                    rejected += 1;
+                    log_warn!(&logger, "start_maintenance rejected: {}", reply.message);
+                }
+                respond(req, reply, &logger);
+            }
+
+            let out =
+                world.step(p.step_s).map_err(|e| NodeError::failed(format!("twin step failed: {e}")))?;
+            let now = world.time_s();
+            clock_pub.publish(&Clock { clock: ros_convert::time(now) })?;
+            for scan in &out.scans {
+                let robot = &world.robots()[scan.robot];
+                robots[scan.robot].scan.publish(&ros_convert::laser_scan(robot, &scan.scan))?;
+            }
+            for chunk in &out.telemetry {
+                telemetry_pub.publish(&ros_convert::telemetry(chunk))?;
+            }
+            for event in &out.events {
+                match event {
+                    Event::PartFinished { .. } => parts_finished += 1,
+                    Event::ComponentFailed { machine_id, component_id, fault, .. } => {
+                        failures += 1;
+                        log_warn!(&logger, "{machine_id}/{component_id} failed ({})", fault.as_str());
+                    }
+                    Event::MaintenanceDone { robot_id, machine_id, component_id, .. } => {
+                        log_info!(&logger, "{robot_id} finished maintenance of {machine_id}/{component_id}");
+                    }
+                    Event::BatteryEmpty { robot_id, .. } => log_warn!(&logger, "{robot_id}: battery empty"),
+                    _ => {}
+                }
+            }
+            if now >= next_state_s {
+                next_state_s = now + p.state_period_s;
+                for (robot, publishers) in world.robots().iter().zip(&robots) {
+                    publishers.odom.publish(&ros_convert::odometry(robot, now))?;
+                    publishers.joints.publish(&ros_convert::joint_state(robot, now))?;
+                    publishers.battery.publish(&ros_convert::battery(robot, now))?;
+                }
+                for station in world.stations() {
+                    station_pub.publish(&ros_convert::station_state(&station, now))?;
+                }
+                energy_pub.publish(&ros_convert::energy(world.energy(), now))?;
+            }
+            let elapsed = wall_start.elapsed().as_secs_f64();
+            if Instant::now() >= next_marker {
+                next_marker = Instant::now() + Duration::from_secs_f64(p.marker_period_s);
+                marker_pub.publish(&ros_convert::markers(&world, now))?;
+                let counters = world.line_counters();
+                let rtf = if elapsed > 0.0 { (now - sim_start) / elapsed } else { 0.0 };
+                diagnostics.set(
+                    "simulation",
+                    Status::new(if rejected > 0 { Level::Warn } else { Level::Ok }, "running")
+                        .with("sim_time_s", format!("{now:.1}"))
+                        .with("real_time_factor", format!("{rtf:.1}"))
+                        .with("parts_in", counters.parts_in)
+                        .with("parts_out", counters.parts_out)
+                        .with("wip", counters.wip)
+                        .with("parts_finished", parts_finished)
+                        .with("component_failures", failures)
+                        .with("rejected_commands", rejected),
+                );
+            }
+            if now >= next_progress_s {
+                next_progress_s = now + p.progress_period_s;
+                let c = world.line_counters();
+                let down =
+                    world.stations().iter().filter(|s| s.state == factory_twin::StationState::Down).count();
+                let e = world.energy();
+                log_info!(
+                    &logger,
+                    "sim {} | parts out {} | in work {} | stations down {down} | failures {failures} | energy {:.0} kWh, cost {:.2}",
+                    clock_text(now), c.parts_out, c.wip, e.load_kwh, e.cost
+                );
+            }
+            if p.duration_s > 0.0 && now - sim_start >= p.duration_s {
+                let c = world.line_counters();
+                log_info!(
+                    &logger,
+                    "simulated {:.0} s in {elapsed:.1} s: {} parts out, {} in work, {failures} failures",
+                    now - sim_start,
+                    c.parts_out,
+                    c.wip
+                );
+                return Ok(());
+            }
+            // Pace to the real-time factor; at 0 (or when behind) just let other tasks run.
+            if p.real_time_factor > 0.0 {
+                let due = (now - sim_start) / p.real_time_factor;
+                if due > elapsed {
+                    tokio::time::sleep(Duration::from_secs_f64(due - elapsed)).await;
+                    continue;
+                }
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+}
