@@ -126,3 +126,39 @@ pub async fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) 
     }
     condition()
 }
+
+/// The test's own r2r node, on the domain chosen by [`isolate_domain`].
+pub fn observer_node(name: &str) -> factory_node::r2r::Node {
+    let ctx = factory_node::r2r::Context::create().expect("ROS context");
+    factory_node::r2r::Node::create(ctx, name, "").expect("observer node")
+}
+
+/// Spins an r2r node on its own thread until dropped, so the test's async code can
+/// await its subscriptions and service calls.
+pub struct Spinner {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Spinner {
+    /// Create every subscription, publisher and client before this: the node moves here.
+    pub fn start(mut node: factory_node::r2r::Node) -> Spinner {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                node.spin_once(Duration::from_millis(5));
+            }
+        });
+        Spinner { stop, thread: Some(thread) }
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

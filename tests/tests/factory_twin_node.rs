@@ -2,7 +2,7 @@
 //! telemetry, station states), moves a robot on cmd_vel, and refuses bad commands with
 //! a reason while it keeps running.
 
-use factory_integration_tests::{isolate_domain, wait_until, NodeProcess};
+use factory_integration_tests::{isolate_domain, observer_node, wait_until, NodeProcess, Spinner};
 use factory_node::r2r::{self, QosProfile};
 use futures::StreamExt;
 use r2r::factory_interfaces::msg::{MachineTelemetry, StationState};
@@ -11,7 +11,6 @@ use r2r::geometry_msgs::msg::{Twist, Vector3};
 use r2r::nav_msgs::msg::Odometry;
 use r2r::rosgraph_msgs::msg::Clock;
 use r2r::sensor_msgs::msg::LaserScan;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -37,8 +36,7 @@ async fn twin_publishes_the_floor_and_obeys_cmd_vel() {
     isolate_domain();
     let twin = NodeProcess::start("twin", "factory_twin", &["--ros-args", "-p", "real_time_factor:=5.0"]);
 
-    let ctx = r2r::Context::create().expect("ROS context");
-    let mut node = r2r::Node::create(ctx, "twin_observer", "").expect("observer node");
+    let mut node = observer_node("twin_observer");
     let clock = latest(node.subscribe::<Clock>("/clock", QosProfile::sensor_data()).expect("sub"));
     let odom =
         latest(node.subscribe::<Odometry>(&format!("/{ROBOT}/odom"), QosProfile::default()).expect("sub"));
@@ -55,15 +53,7 @@ async fn twin_publishes_the_floor_and_obeys_cmd_vel() {
         .create_client::<StartMaintenance::Service>("/start_maintenance", QosProfile::services_default())
         .expect("client");
     let maintenance_up = r2r::Node::is_available(&maintenance).expect("availability");
-    let stop = Arc::new(AtomicBool::new(false));
-    let spinner = {
-        let stop = stop.clone();
-        std::thread::spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                node.spin_once(Duration::from_millis(5));
-            }
-        })
-    };
+    let _spinner = Spinner::start(node);
 
     let limit = Duration::from_secs(30);
     assert!(
@@ -135,7 +125,4 @@ async fn twin_publishes_the_floor_and_obeys_cmd_vel() {
     assert!(wait_until(limit, || stations.lock().unwrap().is_some()).await, "no station states");
     let station = stations.lock().unwrap().clone().expect("station");
     assert!(station.state <= StationState::STATE_DOWN as u8 && !station.station_id.is_empty());
-
-    stop.store(true, Ordering::Relaxed);
-    let _ = spinner.join();
 }

@@ -2,15 +2,13 @@
 //! lifecycle manager activates it through lifecycle_msgs services, then stamps its
 //! messages with /clock time and reports itself on /diagnostics.
 
-use factory_integration_tests::{isolate_domain, NodeProcess};
+use factory_integration_tests::{isolate_domain, observer_node, NodeProcess, Spinner};
 use factory_node::r2r::{self, QosProfile};
 use futures::StreamExt;
 use r2r::diagnostic_msgs::msg::DiagnosticArray;
 use r2r::factory_interfaces::msg::RobotStatus;
 use r2r::lifecycle_msgs::{msg::Transition, srv::ChangeState, srv::GetState};
 use r2r::rosgraph_msgs::msg::Clock;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 const SIM_START_S: i32 = 1000;
@@ -38,8 +36,7 @@ async fn inactive_until_activated_then_stamped_with_sim_time() {
         ],
     );
 
-    let ctx = r2r::Context::create().expect("ROS context");
-    let mut node = r2r::Node::create(ctx, "lifecycle_observer", "").expect("observer node");
+    let mut node = observer_node("lifecycle_observer");
     let clock_pub = node.create_publisher::<Clock>("/clock", QosProfile::default()).expect("clock publisher");
     let mut status =
         node.subscribe::<RobotStatus>("/s/robot_status", QosProfile::default()).expect("subscribe");
@@ -55,15 +52,7 @@ async fn inactive_until_activated_then_stamped_with_sim_time() {
         )
         .expect("client");
     let available = r2r::Node::is_available(&change_state).expect("availability future");
-    let stop = Arc::new(AtomicBool::new(false));
-    let spinner = {
-        let stop = stop.clone();
-        std::thread::spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                node.spin_once(Duration::from_millis(10));
-            }
-        })
-    };
+    let _spinner = Spinner::start(node);
     // Simulated time runs at 5x: +0.1 s every 20 ms.
     let clock_task = tokio::spawn(async move {
         for step in 0..5000u32 {
@@ -119,6 +108,4 @@ async fn inactive_until_activated_then_stamped_with_sim_time() {
     assert_eq!(reported, Ok(true), "no /diagnostics status for the active lifecycle");
 
     clock_task.abort();
-    stop.store(true, Ordering::Relaxed);
-    let _ = spinner.join();
 }

@@ -2,13 +2,11 @@
 //! RobotStatus (a factory_interfaces message) and, when robot_a runs low, calls
 //! robot_a's SubmitTask service, which recharges it. This test only watches the graph.
 
-use factory_integration_tests::{isolate_domain, NodeProcess};
+use factory_integration_tests::{isolate_domain, observer_node, NodeProcess, Spinner};
 use factory_node::r2r::{
     self, factory_interfaces::msg::RobotStatus, lifecycle_msgs::srv::GetState, QosProfile,
 };
 use futures::StreamExt;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -47,23 +45,14 @@ async fn peer_recharges_a_low_robot_through_its_service() {
         ],
     );
 
-    let ctx = r2r::Context::create().expect("ROS context");
-    let mut node = r2r::Node::create(ctx, "two_nodes_observer", "").expect("observer node");
+    let mut node = observer_node("two_nodes_observer");
     let mut status =
         node.subscribe::<RobotStatus>("/a/robot_status", QosProfile::default()).expect("subscribe");
     let get_state = node
         .create_client::<GetState::Service>("/a/charge_monitor/get_state", QosProfile::services_default())
         .expect("client");
     let available = r2r::Node::is_available(&get_state).expect("availability future");
-    let stop = Arc::new(AtomicBool::new(false));
-    let spinner = {
-        let stop = stop.clone();
-        std::thread::spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                node.spin_once(Duration::from_millis(10));
-            }
-        })
-    };
+    let _spinner = Spinner::start(node);
 
     tokio::time::timeout(Duration::from_secs(20), available)
         .await
@@ -98,6 +87,4 @@ async fn peer_recharges_a_low_robot_through_its_service() {
     assert!(a_exit.success(), "robot_a exit {a_exit:?}\n{}", robot_a.log());
     assert!(b_exit.success(), "robot_b exit {b_exit:?}\n{}", robot_b.log());
     assert!(robot_a.log().contains("shutdown -> finalized"), "{}", robot_a.log());
-    stop.store(true, Ordering::Relaxed);
-    let _ = spinner.join();
 }
