@@ -108,12 +108,11 @@ mv "$ENV_FILE.tmp" "$ENV_FILE"
 set +u; . "$ENV_FILE"; set -u
 if [ ! -f "$MSGS_INSTALL/setup.bash" ]; then
   say "building msgs/ (factory_interfaces) with colcon"
-  rm -rf "$STATE/msgs"  # older builds of msgs/
   (cd "$ROOT" && colcon --log-base "$STATE/log" build --base-paths msgs \
      --build-base "$STATE/msgs/$msgs_hash/build" --install-base "$MSGS_INSTALL" \
      --event-handlers console_stderr- status- summary- \
      --cmake-args -DBUILD_TESTING=OFF -DPython3_EXECUTABLE="$(command -v python3)" >"$STATE/colcon.log" 2>&1) \
-    || { cat "$STATE/colcon.log" >&2; rm -rf "$STATE/msgs"; say "colcon build of msgs/ failed (log above)"; exit 1; }
+    || { cat "$STATE/colcon.log" >&2; rm -rf "${STATE:?}/msgs/$msgs_hash"; say "colcon build of msgs/ failed (log above)"; exit 1; }
   # The env file was written before the build; source it again to pick up the package.
   set +u; . "$ENV_FILE"; set -u
 fi

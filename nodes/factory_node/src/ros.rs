@@ -88,6 +88,31 @@ impl<T: WrappedTypesupport + 'static> Publisher<T> {
     }
 }
 
+/// Work for the spin thread: something to do with the r2r node between two spins.
+type NodeJob = Box<dyn FnOnce(&mut r2r::Node) + Send>;
+
+/// Reaches the r2r node after it has moved to its spin thread, e.g. to create an action
+/// client for a robot that appeared at run time. Cheap to clone.
+#[derive(Clone)]
+pub struct NodeHandle {
+    jobs: std::sync::mpsc::Sender<NodeJob>,
+}
+
+impl NodeHandle {
+    /// Runs `f` on the node in the spin thread, between two spins, and returns its result.
+    pub async fn with_node<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut r2r::Node) -> R + Send + 'static,
+    ) -> Result<R, NodeError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: NodeJob = Box::new(move |node| {
+            let _ = tx.send(f(node));
+        });
+        self.jobs.send(job).map_err(|_| NodeError::failed("the node has stopped"))?;
+        rx.await.map_err(|_| NodeError::failed("the node has stopped"))
+    }
+}
+
 /// What a node's `setup` gets: the r2r node to create endpoints on, and the shared
 /// services of the support crate.
 pub struct NodeContext {
@@ -98,9 +123,15 @@ pub struct NodeContext {
     shutdown: Shutdown,
     lifecycle: watch::Receiver<State>,
     transition_hook: Option<TransitionHook>,
+    jobs: (std::sync::mpsc::Sender<NodeJob>, std::sync::mpsc::Receiver<NodeJob>),
 }
 
 impl NodeContext {
+    /// A handle to the node for the running node's tasks (see [`NodeHandle`]).
+    pub fn handle(&self) -> NodeHandle {
+        NodeHandle { jobs: self.jobs.0.clone() }
+    }
+
     /// Lifecycle publisher on a topic name relative to the node's namespace (remappable).
     pub fn publisher<T: WrappedTypesupport>(&mut self, topic: &str) -> Result<Publisher<T>, NodeError> {
         self.publisher_with_qos(topic, QosProfile::default())
@@ -324,6 +355,7 @@ where
         shutdown: Shutdown(shutdown_rx),
         lifecycle: lifecycle_rx,
         transition_hook: None,
+        jobs: std::sync::mpsc::channel(),
     };
 
     match wire_and_run(context, common, sim_time, lifecycle_tx, &shutdown_tx, params, setup).await {
@@ -359,6 +391,7 @@ where
         shutdown,
         lifecycle: lifecycle_rx,
         transition_hook: mut hook,
+        jobs: (_, jobs),
     } = context;
 
     // Infrastructure endpoints, created before the node moves to its spin thread.
@@ -392,6 +425,9 @@ where
             .name("ros-spin".into())
             .spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
+                    while let Ok(job) = jobs.try_recv() {
+                        job(&mut node);
+                    }
                     node.spin_once(SPIN_TIMEOUT);
                 }
                 drop(node);

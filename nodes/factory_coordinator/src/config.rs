@@ -1,0 +1,111 @@
+//! Coordinator parameters with defaults, units and validation (reject with a reason;
+//! the node logs it and keeps the previous values).
+
+use crate::energy::EnergyModel;
+
+/// How the planner matches ready tasks to free robots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssignmentMode {
+    /// Minimum total cost (Hungarian / shortest augmenting path).
+    Exact,
+    /// Cheapest pair first; kept for comparison and as a fallback.
+    Greedy,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoordinatorConfig {
+    /// A robot silent for longer than this is lost and its task is requeued, s.
+    pub heartbeat_timeout_s: f64,
+    /// Periodic re-plan interval (events trigger extra re-plans), s.
+    pub replan_period_s: f64,
+    /// Failed tasks are retried this many times before failing for good.
+    pub max_retries: u32,
+    /// Backoff before retry k is `retry_backoff_s · 2^(k-1)`, capped, s.
+    pub retry_backoff_s: f64,
+    pub retry_backoff_max_s: f64,
+    /// Cost added per priority level below urgent, s-equivalent: with more tasks than
+    /// robots, higher priority wins a robot unless the detour exceeds this.
+    pub priority_step_s: f64,
+    /// Cost credit per second a task has waited (ageing, prevents starvation of low
+    /// priority work), capped at `aging_cap_s` of waiting.
+    pub aging_weight: f64,
+    pub aging_cap_s: f64,
+    /// Cost for missing a deadline: fixed part plus per second late.
+    pub late_fixed_s: f64,
+    pub late_weight: f64,
+    /// Duration assumed for steps whose expected_duration_s is 0 (unknown), s.
+    pub default_step_duration_s: f64,
+    pub mode: AssignmentMode,
+    /// Urgent tasks may cancel running lower-priority work when no free robot can take them.
+    pub preemption: bool,
+    /// KPI window, s.
+    pub kpi_window_s: f64,
+    /// A charger counts as occupied by a charging robot within this distance, m.
+    pub charger_occupied_radius_m: f64,
+    pub energy: EnergyModel,
+}
+
+impl Default for CoordinatorConfig {
+    fn default() -> Self {
+        Self {
+            heartbeat_timeout_s: 3.0,
+            replan_period_s: 5.0,
+            max_retries: 2,
+            retry_backoff_s: 5.0,
+            retry_backoff_max_s: 120.0,
+            priority_step_s: 300.0,
+            aging_weight: 0.2,
+            aging_cap_s: 1800.0,
+            late_fixed_s: 600.0,
+            late_weight: 2.0,
+            default_step_duration_s: 60.0,
+            mode: AssignmentMode::Exact,
+            preemption: true,
+            kpi_window_s: 3600.0,
+            charger_occupied_radius_m: 1.0,
+            energy: EnergyModel::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("invalid coordinator parameter: {0}")]
+pub struct ConfigError(pub String);
+
+impl CoordinatorConfig {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let positive = [
+            ("heartbeat_timeout_s", self.heartbeat_timeout_s),
+            ("replan_period_s", self.replan_period_s),
+            ("kpi_window_s", self.kpi_window_s),
+        ];
+        for (name, v) in positive {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(ConfigError(format!("{name} = {v} must be > 0")));
+            }
+        }
+        let non_negative = [
+            ("retry_backoff_s", self.retry_backoff_s),
+            ("retry_backoff_max_s", self.retry_backoff_max_s),
+            ("priority_step_s", self.priority_step_s),
+            ("aging_weight", self.aging_weight),
+            ("aging_cap_s", self.aging_cap_s),
+            ("late_fixed_s", self.late_fixed_s),
+            ("late_weight", self.late_weight),
+            ("default_step_duration_s", self.default_step_duration_s),
+            ("charger_occupied_radius_m", self.charger_occupied_radius_m),
+        ];
+        for (name, v) in non_negative {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(ConfigError(format!("{name} = {v} must be ≥ 0")));
+            }
+        }
+        self.energy.validate().map_err(ConfigError)
+    }
+
+    /// Backoff before the `attempt`-th retry (1-based), s.
+    pub fn backoff_s(&self, attempt: u32) -> f64 {
+        let doublings = attempt.saturating_sub(1).min(30);
+        (self.retry_backoff_s * f64::from(1u32 << doublings)).min(self.retry_backoff_max_s)
+    }
+}

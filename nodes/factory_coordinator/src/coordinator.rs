@@ -1,0 +1,926 @@
+//! The coordinator: task queue and life cycle, fleet events, and the planning cycle
+//! (dependency resolution, charge insertion, exact/greedy matching, preemption).
+//!
+//! Life cycle: queued → assigned → running → succeeded | failed | cancelled, where a
+//! failure goes back to queued (after a backoff) until `max_retries` is spent, and a
+//! lost robot or a preemption sends the task back to queued at once without counting
+//! as a failure.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::assignment::{solve_exact, solve_greedy, CostMatrix, INFEASIBLE};
+use crate::config::{AssignmentMode, ConfigError, CoordinatorConfig};
+use crate::fleet::{FleetError, FleetRegistry, HeartbeatChange, RobotHeartbeat, RobotRecord, RobotState};
+use crate::kpi::{CoordinatorKpis, KpiTracker};
+use crate::layout::{FactorySetup, Layout, LocationKind, Pose2};
+use crate::task::{Origin, Priority, StepKind, StepTarget, TaskRequest, TaskSpec, TaskStep, TaskType};
+use crate::travel::{StraightLine, TravelTime};
+use crate::validation::{find_cycle, validate_request, ReasonCode, Rejection};
+
+/// Where a task is in its life cycle.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskState {
+    Queued,
+    Assigned { robot_id: String, at_s: f64 },
+    Running { robot_id: String, since_s: f64 },
+    Succeeded { at_s: f64 },
+    Failed { at_s: f64, reason: String },
+    Cancelled { at_s: f64, reason: String },
+}
+
+impl TaskState {
+    /// The robot holding the task while assigned or running.
+    pub fn robot(&self) -> Option<&str> {
+        match self {
+            TaskState::Assigned { robot_id, .. } | TaskState::Running { robot_id, .. } => Some(robot_id),
+            _ => None,
+        }
+    }
+
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, TaskState::Succeeded { .. } | TaskState::Failed { .. } | TaskState::Cancelled { .. })
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            TaskState::Queued => "queued",
+            TaskState::Assigned { .. } => "assigned",
+            TaskState::Running { .. } => "running",
+            TaskState::Succeeded { .. } => "succeeded",
+            TaskState::Failed { .. } => "failed",
+            TaskState::Cancelled { .. } => "cancelled",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskRecord {
+    pub spec: TaskSpec,
+    pub state: TaskState,
+    pub submitted_s: f64,
+    pub first_assigned_s: Option<f64>,
+    /// Failed attempts so far.
+    pub failures: u32,
+    /// Not assignable before this time (retry backoff), s.
+    pub not_before_s: f64,
+    pub last_error: Option<String>,
+    /// Charge tasks belong to the robot they were made for.
+    pub bound_robot: Option<String>,
+}
+
+/// How an ExecuteTask goal ended, as reported by the executor.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskOutcome {
+    Succeeded,
+    Failed {
+        reason: String,
+    },
+    /// Cancelled by the executor on its own (not by this coordinator): counts as a failure.
+    Cancelled {
+        reason: String,
+    },
+}
+
+/// Things the node logs and may publish.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CoordinatorEvent {
+    RobotLost { robot_id: String, requeued_task: Option<String> },
+    RobotRecovered { robot_id: String },
+    TaskRequeued { task_id: String, reason: String },
+    RetryScheduled { task_id: String, failures: u32, not_before_s: f64 },
+    TaskSucceeded { task_id: String },
+    TaskFailed { task_id: String, reason: String },
+    TaskCancelled { task_id: String, reason: String },
+}
+
+/// A decision to give a task to a robot (TaskAssignment message; send an ExecuteTask goal).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assignment {
+    pub task_id: String,
+    pub robot_id: String,
+    /// Seconds-equivalent: travel + penalties − ageing credit.
+    pub estimated_cost: f64,
+    pub estimated_start_s: f64,
+    pub estimated_finish_s: f64,
+    /// This assignment cancelled a running lower-priority task on the same robot.
+    pub preempted_other: bool,
+}
+
+/// A decision to cancel a robot's ExecuteTask goal (the task is already requeued here).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cancellation {
+    pub task_id: String,
+    pub robot_id: String,
+    pub reason: String,
+}
+
+/// Result of one planning cycle.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PlanOutcome {
+    /// Cancellations come first: send them before the assignments that replace them.
+    pub cancellations: Vec<Cancellation>,
+    pub assignments: Vec<Assignment>,
+    pub events: Vec<CoordinatorEvent>,
+    /// Tasks that were ready and robots that were free when the cycle ran.
+    pub ready_tasks: usize,
+    pub free_robots: usize,
+}
+
+/// Queue state for the node to publish.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct QueueSnapshot {
+    pub queued: Vec<String>,
+    pub assigned: Vec<String>,
+    pub running: Vec<String>,
+    pub succeeded: usize,
+    pub failed: usize,
+    pub cancelled: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CancelError {
+    #[error("task '{0}' is unknown")]
+    Unknown(String),
+    #[error("task '{0}' has already finished")]
+    Finished(String),
+}
+
+/// Robot-independent part of a task's cost, computed once per planning cycle.
+struct TaskProfile {
+    first_pose: Pose2,
+    /// Driving between steps, m and s.
+    exec_distance_m: f64,
+    exec_time_s: f64,
+    /// Time spent working at locations, s.
+    work_s: f64,
+    /// From the last step to the nearest charger, m (the reserve must survive that drive).
+    to_charger_m: f64,
+}
+
+/// Why a robot cannot take a task.
+enum PairEval {
+    Feasible { cost: f64, start_s: f64, finish_s: f64 },
+    NoCapability,
+    Unreachable,
+    Battery,
+}
+
+const CHARGE_TASK_PREFIX: &str = "charge";
+const REQUESTED_BY: &str = "factory_coordinator";
+
+pub struct Coordinator {
+    config: CoordinatorConfig,
+    layout: Layout,
+    config_capabilities: BTreeSet<String>,
+    travel: Box<dyn TravelTime + Send>,
+    fleet: FleetRegistry,
+    tasks: BTreeMap<String, TaskRecord>,
+    kpis: KpiTracker,
+    next_id: u64,
+    replan_requested: bool,
+    last_plan_s: Option<f64>,
+}
+
+impl Coordinator {
+    pub fn new(
+        config: CoordinatorConfig,
+        layout: Layout,
+        config_capabilities: BTreeSet<String>,
+        travel: Box<dyn TravelTime + Send>,
+    ) -> Result<Self, ConfigError> {
+        config.validate()?;
+        Ok(Self {
+            config,
+            layout,
+            config_capabilities,
+            travel,
+            fleet: FleetRegistry::new(),
+            tasks: BTreeMap::new(),
+            kpis: KpiTracker::new(),
+            next_id: 1,
+            replan_requested: false,
+            last_plan_s: None,
+        })
+    }
+
+    /// Coordinator for a factory config: its layout, capabilities, the robots' power
+    /// draws (the state-of-charge thresholds stay those of `config`) and a straight-line
+    /// travel model at the robots' cruise speed.
+    pub fn from_setup(mut config: CoordinatorConfig, setup: &FactorySetup) -> Result<Self, ConfigError> {
+        config.energy.battery_wh = setup.energy.battery_wh;
+        config.energy.wh_per_m = setup.energy.wh_per_m;
+        config.energy.wh_per_s_work = setup.energy.wh_per_s_work;
+        let travel = Box::new(StraightLine::new(setup.cruise_speed_mps));
+        Self::new(config, setup.layout.clone(), setup.capabilities.clone(), travel)
+    }
+
+    /// Swaps the travel model (e.g. mapper path service up / down).
+    pub fn set_travel(&mut self, travel: Box<dyn TravelTime + Send>) {
+        self.travel = travel;
+    }
+
+    pub fn config(&self) -> &CoordinatorConfig {
+        &self.config
+    }
+
+    /// Applies new parameters if valid; on error the old ones stay.
+    pub fn set_config(&mut self, config: CoordinatorConfig) -> Result<(), ConfigError> {
+        config.validate()?;
+        self.config = config;
+        Ok(())
+    }
+
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    pub fn fleet(&self) -> &FleetRegistry {
+        &self.fleet
+    }
+
+    pub fn task(&self, id: &str) -> Option<&TaskRecord> {
+        self.tasks.get(id)
+    }
+
+    pub fn tasks(&self) -> impl Iterator<Item = &TaskRecord> {
+        self.tasks.values()
+    }
+
+    /// Capabilities a request may require: from the config and from any robot heard.
+    pub fn known_capabilities(&self) -> BTreeSet<String> {
+        let mut caps = self.config_capabilities.clone();
+        caps.extend(self.fleet.capabilities());
+        caps
+    }
+
+    // ----------------------------------------------------------------- submission
+
+    /// Validates and queues one task; returns the id given to it.
+    pub fn submit(&mut self, req: TaskRequest, now_s: f64) -> Result<String, Rejection> {
+        self.submit_batch(vec![req], now_s)
+            .pop()
+            .unwrap_or_else(|| Err(Rejection::new(ReasonCode::Invalid, "internal: empty batch result")))
+    }
+
+    /// Validates and queues several tasks that may depend on each other (e.g. a
+    /// production plan). Each gets its own result, in order; tasks on a dependency cycle
+    /// (across the batch and the existing queue) or depending on a rejected task are rejected.
+    pub fn submit_batch(&mut self, reqs: Vec<TaskRequest>, now_s: f64) -> Vec<Result<String, Rejection>> {
+        self.kpis.observe(now_s);
+        let known_caps = self.known_capabilities();
+        let mut results: Vec<Result<String, Rejection>> = Vec::with_capacity(reqs.len());
+        let mut pending: BTreeMap<String, (usize, TaskSpec)> = BTreeMap::new();
+        for (i, req) in reqs.iter().enumerate() {
+            let id =
+                if req.task_id.is_empty() { self.fresh_id("task", &pending) } else { req.task_id.clone() };
+            if self.tasks.contains_key(&id) || pending.contains_key(&id) {
+                results.push(Err(Rejection::new(
+                    ReasonCode::DuplicateId,
+                    format!("task_id: '{id}' is already in use"),
+                )));
+                continue;
+            }
+            match validate_request(req, &id, &self.layout, &known_caps, now_s) {
+                Ok(spec) => {
+                    pending.insert(id.clone(), (i, spec));
+                    results.push(Ok(id));
+                }
+                Err(e) => results.push(Err(e)),
+            }
+        }
+
+        // Dependencies need the whole picture; rejecting one task can orphan another,
+        // so repeat until nothing changes.
+        loop {
+            let mut rejected: Vec<(String, Rejection)> = Vec::new();
+            for (id, (_, spec)) in &pending {
+                if let Some(dep) =
+                    spec.depends_on.iter().find(|d| !self.tasks.contains_key(*d) && !pending.contains_key(*d))
+                {
+                    rejected.push((
+                        id.clone(),
+                        Rejection::new(
+                            ReasonCode::UnknownDependency,
+                            format!("depends_on: task '{dep}' is unknown"),
+                        ),
+                    ));
+                }
+            }
+            if rejected.is_empty() {
+                let mut graph: BTreeMap<String, Vec<String>> =
+                    self.tasks.iter().map(|(id, r)| (id.clone(), r.spec.depends_on.clone())).collect();
+                graph.extend(pending.iter().map(|(id, (_, s))| (id.clone(), s.depends_on.clone())));
+                if let Some(cycle) = find_cycle(&graph) {
+                    let text = cycle.join(" -> ");
+                    for id in cycle.iter().filter(|id| pending.contains_key(*id)) {
+                        rejected.push((
+                            id.clone(),
+                            Rejection::new(ReasonCode::DependencyCycle, format!("depends_on: cycle {text}")),
+                        ));
+                    }
+                    // The existing queue is acyclic, so a cycle always involves the batch;
+                    // guard anyway so a corrupted queue cannot spin here forever.
+                    if rejected.is_empty() {
+                        break;
+                    }
+                }
+            }
+            if rejected.is_empty() {
+                break;
+            }
+            for (id, rej) in rejected {
+                if let Some((i, _)) = pending.remove(&id) {
+                    results[i] = Err(rej);
+                }
+            }
+        }
+
+        for (id, (_, spec)) in pending {
+            if spec.priority == Priority::Urgent {
+                self.replan_requested = true;
+            }
+            self.tasks.insert(
+                id,
+                TaskRecord {
+                    spec,
+                    state: TaskState::Queued,
+                    submitted_s: now_s,
+                    first_assigned_s: None,
+                    failures: 0,
+                    not_before_s: now_s,
+                    last_error: None,
+                    bound_robot: None,
+                },
+            );
+        }
+        results
+    }
+
+    fn fresh_id<T>(&mut self, prefix: &str, pending: &BTreeMap<String, T>) -> String {
+        loop {
+            let id = format!("{prefix}_{}", self.next_id);
+            self.next_id += 1;
+            if !self.tasks.contains_key(&id) && !pending.contains_key(&id) {
+                return id;
+            }
+        }
+    }
+
+    /// Cancels a task on request (operator). Returns the goal to cancel if it was on a robot.
+    /// Dependents fail at the next planning cycle.
+    pub fn cancel_task(
+        &mut self,
+        id: &str,
+        reason: &str,
+        now_s: f64,
+    ) -> Result<Option<Cancellation>, CancelError> {
+        let rec = self.tasks.get_mut(id).ok_or_else(|| CancelError::Unknown(id.to_string()))?;
+        if rec.state.is_terminal() {
+            return Err(CancelError::Finished(id.to_string()));
+        }
+        let cancellation = rec.state.robot().map(|r| Cancellation {
+            task_id: id.to_string(),
+            robot_id: r.to_string(),
+            reason: reason.to_string(),
+        });
+        rec.state = TaskState::Cancelled { at_s: now_s, reason: reason.to_string() };
+        if let Some(c) = &cancellation {
+            self.kpis.robot_free(&c.robot_id, now_s);
+        }
+        self.replan_requested = true;
+        Ok(cancellation)
+    }
+
+    /// Forgets finished tasks older than `before_s` so memory stays bounded. Later
+    /// requests depending on a forgotten task are rejected as unknown dependency.
+    pub fn forget_finished_before(&mut self, before_s: f64) -> usize {
+        let n = self.tasks.len();
+        self.tasks.retain(|_, r| match &r.state {
+            TaskState::Succeeded { at_s }
+            | TaskState::Failed { at_s, .. }
+            | TaskState::Cancelled { at_s, .. } => *at_s >= before_s,
+            _ => true,
+        });
+        n - self.tasks.len()
+    }
+
+    // ----------------------------------------------------------------- fleet
+
+    /// Records a RobotStatus heartbeat received at `now_s`.
+    pub fn on_heartbeat(
+        &mut self,
+        hb: &RobotHeartbeat,
+        now_s: f64,
+    ) -> Result<Vec<CoordinatorEvent>, FleetError> {
+        self.kpis.observe(now_s);
+        let change = self.fleet.update(hb, now_s)?;
+        let mut events = Vec::new();
+        match change {
+            HeartbeatChange::NewRobot => self.replan_requested = true,
+            HeartbeatChange::Recovered => {
+                self.replan_requested = true;
+                events.push(CoordinatorEvent::RobotRecovered { robot_id: hb.robot_id.clone() });
+            }
+            HeartbeatChange::Updated => {}
+        }
+        Ok(events)
+    }
+
+    /// Detects robots that went silent; their tasks go back to the queue at once.
+    /// Call at least a few times per heartbeat timeout.
+    pub fn tick(&mut self, now_s: f64) -> Vec<CoordinatorEvent> {
+        self.kpis.observe(now_s);
+        let mut events = Vec::new();
+        for robot_id in self.fleet.expire(now_s, self.config.heartbeat_timeout_s) {
+            self.kpis.robot_free(&robot_id, now_s);
+            let mut requeued_task = None;
+            for (id, rec) in self.tasks.iter_mut() {
+                if rec.state.robot() != Some(robot_id.as_str()) {
+                    continue;
+                }
+                if rec.bound_robot.is_some() {
+                    // A charge task is only meaningful for its own robot.
+                    let reason = format!("robot '{robot_id}' lost");
+                    rec.state = TaskState::Cancelled { at_s: now_s, reason: reason.clone() };
+                    events.push(CoordinatorEvent::TaskCancelled { task_id: id.clone(), reason });
+                } else {
+                    rec.state = TaskState::Queued;
+                    rec.not_before_s = now_s;
+                    requeued_task = Some(id.clone());
+                }
+            }
+            events.push(CoordinatorEvent::RobotLost { robot_id, requeued_task });
+            self.replan_requested = true;
+        }
+        events
+    }
+
+    // ----------------------------------------------------------------- execution feedback
+
+    /// The executor accepted the goal and started. Returns false for a stale report.
+    pub fn on_task_started(&mut self, task_id: &str, robot_id: &str, now_s: f64) -> bool {
+        match self.tasks.get_mut(task_id) {
+            Some(rec) if matches!(&rec.state, TaskState::Assigned { robot_id: r, .. } if r == robot_id) => {
+                rec.state = TaskState::Running { robot_id: robot_id.to_string(), since_s: now_s };
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The ExecuteTask goal ended. Reports for tasks no longer held by `robot_id` (already
+    /// requeued after a loss or preemption, or cancelled) are stale and ignored.
+    pub fn on_task_result(
+        &mut self,
+        task_id: &str,
+        robot_id: &str,
+        outcome: TaskOutcome,
+        now_s: f64,
+    ) -> Vec<CoordinatorEvent> {
+        let cfg = self.config.clone();
+        let Some(rec) = self.tasks.get_mut(task_id) else { return Vec::new() };
+        if rec.state.robot() != Some(robot_id) {
+            return Vec::new();
+        }
+        self.kpis.robot_free(robot_id, now_s);
+        self.replan_requested = true;
+        let reason = match outcome {
+            TaskOutcome::Succeeded => {
+                rec.state = TaskState::Succeeded { at_s: now_s };
+                self.kpis.task_completed(now_s);
+                return vec![CoordinatorEvent::TaskSucceeded { task_id: task_id.to_string() }];
+            }
+            TaskOutcome::Failed { reason } => reason,
+            TaskOutcome::Cancelled { reason } => format!("cancelled by executor: {reason}"),
+        };
+        rec.failures += 1;
+        rec.last_error = Some(reason.clone());
+        // Charge tasks are not retried: the next cycle makes a fresh one if still needed.
+        if rec.bound_robot.is_some() || rec.failures > cfg.max_retries {
+            let reason = format!("{reason} (after {} attempt(s))", rec.failures);
+            rec.state = TaskState::Failed { at_s: now_s, reason: reason.clone() };
+            self.kpis.task_failed(now_s);
+            vec![CoordinatorEvent::TaskFailed { task_id: task_id.to_string(), reason }]
+        } else {
+            let not_before_s = now_s + cfg.backoff_s(rec.failures);
+            rec.state = TaskState::Queued;
+            rec.not_before_s = not_before_s;
+            vec![CoordinatorEvent::RetryScheduled {
+                task_id: task_id.to_string(),
+                failures: rec.failures,
+                not_before_s,
+            }]
+        }
+    }
+
+    // ----------------------------------------------------------------- planning
+
+    /// True when an event asked for a re-plan or the periodic interval has passed.
+    pub fn should_replan(&self, now_s: f64) -> bool {
+        self.replan_requested || self.last_plan_s.map_or(true, |t| now_s - t >= self.config.replan_period_s)
+    }
+
+    /// One planning cycle at `now_s`; the returned decisions are already applied here.
+    pub fn plan(&mut self, now_s: f64) -> PlanOutcome {
+        self.kpis.observe(now_s);
+        self.replan_requested = false;
+        self.last_plan_s = Some(now_s);
+        let mut out = PlanOutcome::default();
+        self.fail_blocked_dependents(now_s, &mut out.events);
+
+        let busy: BTreeSet<String> =
+            self.tasks.values().filter_map(|r| r.state.robot().map(str::to_string)).collect();
+        let mut free: Vec<RobotRecord> = self
+            .fleet
+            .iter()
+            .filter(|r| !r.lost && r.state == RobotState::Idle && !busy.contains(&r.id))
+            .cloned()
+            .collect();
+        out.free_robots = free.len();
+
+        // Robots that must charge get nothing else; lowest charge chooses a charger first.
+        let (must, mut candidates): (Vec<RobotRecord>, Vec<RobotRecord>) =
+            free.drain(..).partition(|r| self.config.energy.must_charge(r.battery_soc));
+        let mut must = must;
+        must.sort_by(|a, b| a.battery_soc.total_cmp(&b.battery_soc));
+        for r in &must {
+            if let Some(a) = self.insert_charge_task(r, now_s) {
+                out.assignments.push(a);
+            }
+        }
+
+        let ready = self.ready_tasks(now_s);
+        out.ready_tasks = ready.len();
+        let profiles: Vec<Option<TaskProfile>> = ready.iter().map(|id| self.profile(id)).collect();
+
+        let mut matrix = CostMatrix::new(ready.len(), candidates.len(), INFEASIBLE);
+        let mut timing: BTreeMap<(usize, usize), (f64, f64)> = BTreeMap::new();
+        let mut battery_blocked = vec![false; candidates.len()];
+        for (t, id) in ready.iter().enumerate() {
+            let (Some(profile), Some(rec)) = (&profiles[t], self.tasks.get(id)) else { continue };
+            for (c, robot) in candidates.iter().enumerate() {
+                match self.evaluate(robot, rec, profile, now_s) {
+                    PairEval::Feasible { cost, start_s, finish_s } => {
+                        matrix.set(t, c, cost);
+                        timing.insert((t, c), (start_s, finish_s));
+                    }
+                    PairEval::Battery => battery_blocked[c] = true,
+                    PairEval::NoCapability | PairEval::Unreachable => {}
+                }
+            }
+        }
+        let result = match self.config.mode {
+            AssignmentMode::Exact => solve_exact(&matrix),
+            AssignmentMode::Greedy => solve_greedy(&matrix),
+        };
+        let mut used_robot = vec![false; candidates.len()];
+        let mut unassigned_urgent: Vec<usize> = Vec::new();
+        for (t, col) in result.row_to_col.iter().enumerate() {
+            match col {
+                Some(c) => {
+                    used_robot[*c] = true;
+                    let (start_s, finish_s) = timing.get(&(t, *c)).copied().unwrap_or((now_s, now_s));
+                    let a = Assignment {
+                        task_id: ready[t].clone(),
+                        robot_id: candidates[*c].id.clone(),
+                        estimated_cost: matrix.get(t, *c),
+                        estimated_start_s: start_s,
+                        estimated_finish_s: finish_s,
+                        preempted_other: false,
+                    };
+                    self.apply_assignment(&a, now_s);
+                    out.assignments.push(a);
+                }
+                None => {
+                    let urgent =
+                        self.tasks.get(&ready[t]).is_some_and(|r| r.spec.priority == Priority::Urgent);
+                    if urgent && profiles[t].is_some() {
+                        unassigned_urgent.push(t);
+                    }
+                }
+            }
+        }
+
+        if self.config.preemption {
+            // Robots given work in this cycle have no goal yet, so there is nothing to cancel.
+            let mut preempted_robots: BTreeSet<String> =
+                out.assignments.iter().map(|a| a.robot_id.clone()).collect();
+            for t in unassigned_urgent {
+                let Some(profile) = &profiles[t] else { continue };
+                if let Some((cancel, assign)) = self.preempt_for(&ready[t], profile, &preempted_robots, now_s)
+                {
+                    preempted_robots.insert(assign.robot_id.clone());
+                    out.events.push(CoordinatorEvent::TaskRequeued {
+                        task_id: cancel.task_id.clone(),
+                        reason: cancel.reason.clone(),
+                    });
+                    out.cancellations.push(cancel);
+                    out.assignments.push(assign);
+                }
+            }
+        }
+
+        // A free robot that could do ready work but for its battery goes to charge now
+        // rather than idling until it drops below the must-charge threshold.
+        candidates.retain({
+            let mut i = 0;
+            move |_| {
+                let keep = !used_robot[i] && battery_blocked[i];
+                i += 1;
+                keep
+            }
+        });
+        let charged_soc = self.config.energy.charged_soc;
+        for r in candidates.iter().filter(|r| r.battery_soc < charged_soc) {
+            if let Some(a) = self.insert_charge_task(r, now_s) {
+                out.assignments.push(a);
+            }
+        }
+        out
+    }
+
+    /// Fails queued tasks whose dependency failed or was cancelled (cascading).
+    fn fail_blocked_dependents(&mut self, now_s: f64, events: &mut Vec<CoordinatorEvent>) {
+        loop {
+            let mut to_fail: Vec<(String, String)> = Vec::new();
+            for (id, rec) in &self.tasks {
+                if rec.state != TaskState::Queued {
+                    continue;
+                }
+                for dep in &rec.spec.depends_on {
+                    let dead = match self.tasks.get(dep).map(|d| &d.state) {
+                        Some(TaskState::Failed { .. }) => Some("failed"),
+                        Some(TaskState::Cancelled { .. }) => Some("was cancelled"),
+                        // Forgotten before this task could run: it can never become ready.
+                        None => Some("is no longer known"),
+                        _ => None,
+                    };
+                    if let Some(how) = dead {
+                        to_fail.push((id.clone(), format!("dependency '{dep}' {how}")));
+                        break;
+                    }
+                }
+            }
+            if to_fail.is_empty() {
+                return;
+            }
+            for (id, reason) in to_fail {
+                if let Some(rec) = self.tasks.get_mut(&id) {
+                    rec.state = TaskState::Failed { at_s: now_s, reason: reason.clone() };
+                    self.kpis.task_failed(now_s);
+                    events.push(CoordinatorEvent::TaskFailed { task_id: id, reason });
+                }
+            }
+        }
+    }
+
+    /// Queued tasks whose dependencies all succeeded and whose backoff has passed,
+    /// highest priority first, then oldest.
+    fn ready_tasks(&self, now_s: f64) -> Vec<String> {
+        let mut ready: Vec<&TaskRecord> = self
+            .tasks
+            .values()
+            .filter(|r| {
+                r.state == TaskState::Queued
+                    && r.bound_robot.is_none()
+                    && r.not_before_s <= now_s
+                    && r.spec.depends_on.iter().all(|d| {
+                        self.tasks.get(d).is_some_and(|dr| matches!(dr.state, TaskState::Succeeded { .. }))
+                    })
+            })
+            .collect();
+        ready.sort_by(|a, b| {
+            b.spec
+                .priority
+                .cmp(&a.spec.priority)
+                .then(a.submitted_s.total_cmp(&b.submitted_s))
+                .then(a.spec.id.cmp(&b.spec.id))
+        });
+        ready.into_iter().map(|r| r.spec.id.clone()).collect()
+    }
+
+    /// None when the steps cannot be chained (no path between two steps).
+    fn profile(&self, id: &str) -> Option<TaskProfile> {
+        let rec = self.tasks.get(id)?;
+        let steps = &rec.spec.steps;
+        let first = steps.first()?;
+        let mut exec_distance_m = 0.0;
+        let mut exec_time_s = 0.0;
+        let mut work_s = 0.0;
+        for (i, s) in steps.iter().enumerate() {
+            if i > 0 {
+                let leg = self.travel.estimate(&steps[i - 1].pose, &s.pose)?;
+                exec_distance_m += leg.distance_m;
+                exec_time_s += leg.time_s;
+            }
+            let d = if s.expected_duration_s > 0.0 {
+                s.expected_duration_s
+            } else {
+                self.config.default_step_duration_s
+            };
+            work_s += d;
+        }
+        exec_time_s += work_s;
+        let last = steps.last().map(|s| s.pose).unwrap_or(first.pose);
+        // With no charger in the layout there is nowhere to return to: plan without the leg.
+        let to_charger_m = self
+            .layout
+            .of_kind(LocationKind::Charger)
+            .filter_map(|c| self.travel.estimate(&last, &c.pose))
+            .map(|e| e.distance_m)
+            .fold(None, |acc: Option<f64>, d| Some(acc.map_or(d, |a| a.min(d))))
+            .unwrap_or(0.0);
+        Some(TaskProfile { first_pose: first.pose, exec_distance_m, exec_time_s, work_s, to_charger_m })
+    }
+
+    fn evaluate(&self, robot: &RobotRecord, rec: &TaskRecord, p: &TaskProfile, now_s: f64) -> PairEval {
+        if !robot.has_capabilities(&rec.spec.required_capabilities) {
+            return PairEval::NoCapability;
+        }
+        let Some(approach) = self.travel.estimate(&robot.pose, &p.first_pose) else {
+            return PairEval::Unreachable;
+        };
+        let e = &self.config.energy;
+        let energy = e.energy_wh(approach.distance_m + p.exec_distance_m + p.to_charger_m, p.work_s);
+        if !e.can_afford(robot.battery_soc, energy) {
+            return PairEval::Battery;
+        }
+        let start_s = now_s + approach.time_s;
+        let finish_s = start_s + p.exec_time_s;
+        let c = &self.config;
+        let levels_below_urgent = f64::from(Priority::Urgent.as_u8() - rec.spec.priority.as_u8());
+        let mut cost = approach.time_s + c.priority_step_s * levels_below_urgent
+            - c.aging_weight * (now_s - rec.submitted_s).clamp(0.0, c.aging_cap_s);
+        if let Some(deadline) = rec.spec.deadline_s {
+            if finish_s > deadline {
+                cost += c.late_fixed_s + c.late_weight * (finish_s - deadline);
+            }
+        }
+        PairEval::Feasible { cost, start_s, finish_s }
+    }
+
+    fn apply_assignment(&mut self, a: &Assignment, now_s: f64) {
+        if let Some(rec) = self.tasks.get_mut(&a.task_id) {
+            rec.state = TaskState::Assigned { robot_id: a.robot_id.clone(), at_s: now_s };
+            if rec.first_assigned_s.is_none() {
+                rec.first_assigned_s = Some(now_s);
+                self.kpis.task_assigned(now_s, now_s - rec.submitted_s);
+            }
+            self.kpis.robot_busy(&a.robot_id, now_s);
+        }
+    }
+
+    /// Finds a robot running lower-priority work that could take urgent task `id`:
+    /// lowest victim priority first, then cheapest. Requeues the victim and assigns.
+    fn preempt_for(
+        &mut self,
+        id: &str,
+        profile: &TaskProfile,
+        already: &BTreeSet<String>,
+        now_s: f64,
+    ) -> Option<(Cancellation, Assignment)> {
+        let urgent = self.tasks.get(id)?;
+        let mut best: Option<(Priority, f64, String, String, f64, f64)> = None;
+        for victim in self.tasks.values() {
+            let Some(robot_id) = victim.state.robot() else { continue };
+            if victim.bound_robot.is_some()
+                || victim.spec.priority >= Priority::Urgent
+                || already.contains(robot_id)
+            {
+                continue;
+            }
+            let Some(robot) = self.fleet.get(robot_id).filter(|r| !r.lost) else { continue };
+            if let PairEval::Feasible { cost, start_s, finish_s } =
+                self.evaluate(robot, urgent, profile, now_s)
+            {
+                let better = best.as_ref().map_or(true, |b| (victim.spec.priority, cost) < (b.0, b.1));
+                if better {
+                    best = Some((
+                        victim.spec.priority,
+                        cost,
+                        victim.spec.id.clone(),
+                        robot_id.to_string(),
+                        start_s,
+                        finish_s,
+                    ));
+                }
+            }
+        }
+        let (_, cost, victim_id, robot_id, start_s, finish_s) = best?;
+        let reason = format!("preempted by urgent task '{id}'");
+        if let Some(v) = self.tasks.get_mut(&victim_id) {
+            v.state = TaskState::Queued;
+            v.not_before_s = now_s;
+        }
+        // Close and reopen the busy interval: the robot stays busy, one task replaces the other.
+        self.kpis.robot_free(&robot_id, now_s);
+        let assignment = Assignment {
+            task_id: id.to_string(),
+            robot_id: robot_id.clone(),
+            estimated_cost: cost,
+            estimated_start_s: start_s,
+            estimated_finish_s: finish_s,
+            preempted_other: true,
+        };
+        self.apply_assignment(&assignment, now_s);
+        Some((Cancellation { task_id: victim_id, robot_id, reason }, assignment))
+    }
+
+    /// Makes and assigns a charge task to the nearest free charger; None if all are taken.
+    fn insert_charge_task(&mut self, robot: &RobotRecord, now_s: f64) -> Option<Assignment> {
+        let r = self.config.charger_occupied_radius_m;
+        let mut taken: BTreeSet<String> = BTreeSet::new();
+        for rec in self.tasks.values().filter(|t| t.bound_robot.is_some() && t.state.robot().is_some()) {
+            for s in &rec.spec.steps {
+                if let StepTarget::Location(id) = &s.target {
+                    taken.insert(id.clone());
+                }
+            }
+        }
+        let (charger_id, charger_pose, travel) = self
+            .layout
+            .of_kind(LocationKind::Charger)
+            .filter(|c| !taken.contains(&c.id))
+            .filter(|c| {
+                // A robot charging on its own (without a task from us) occupies the charger too.
+                !self.fleet.iter().any(|o| {
+                    !o.lost
+                        && o.id != robot.id
+                        && o.state == RobotState::Charging
+                        && o.pose.distance_to(&c.pose) <= r
+                })
+            })
+            .filter_map(|c| self.travel.estimate(&robot.pose, &c.pose).map(|e| (c.id.clone(), c.pose, e)))
+            .min_by(|a, b| a.2.time_s.total_cmp(&b.2.time_s))?;
+        // Sent even if the drive eats into the reserve: charging is the best it can do.
+        let empty: BTreeMap<String, ()> = BTreeMap::new();
+        let id = self.fresh_id(&format!("{CHARGE_TASK_PREFIX}_{}", robot.id), &empty);
+        let spec = TaskSpec {
+            id: id.clone(),
+            task_type: TaskType::Single(StepKind::Charge),
+            priority: Priority::High,
+            deadline_s: None,
+            steps: vec![TaskStep {
+                kind: StepKind::Charge,
+                target: StepTarget::Location(charger_id),
+                pose: charger_pose,
+                machine_id: String::new(),
+                component_id: String::new(),
+                // Unknown: the executor charges until full.
+                expected_duration_s: 0.0,
+                parameters: Vec::new(),
+            }],
+            required_capabilities: Vec::new(),
+            depends_on: Vec::new(),
+            origin: Origin::Coordinator,
+            requested_by: REQUESTED_BY.to_string(),
+        };
+        self.tasks.insert(
+            id.clone(),
+            TaskRecord {
+                spec,
+                state: TaskState::Queued,
+                submitted_s: now_s,
+                first_assigned_s: None,
+                failures: 0,
+                not_before_s: now_s,
+                last_error: None,
+                bound_robot: Some(robot.id.clone()),
+            },
+        );
+        let a = Assignment {
+            task_id: id,
+            robot_id: robot.id.clone(),
+            estimated_cost: travel.time_s,
+            estimated_start_s: now_s + travel.time_s,
+            estimated_finish_s: now_s + travel.time_s,
+            preempted_other: false,
+        };
+        self.apply_assignment(&a, now_s);
+        Some(a)
+    }
+
+    // ----------------------------------------------------------------- reporting
+
+    pub fn queue_snapshot(&self) -> QueueSnapshot {
+        let mut q = QueueSnapshot::default();
+        for (id, r) in &self.tasks {
+            match r.state {
+                TaskState::Queued => q.queued.push(id.clone()),
+                TaskState::Assigned { .. } => q.assigned.push(id.clone()),
+                TaskState::Running { .. } => q.running.push(id.clone()),
+                TaskState::Succeeded { .. } => q.succeeded += 1,
+                TaskState::Failed { .. } => q.failed += 1,
+                TaskState::Cancelled { .. } => q.cancelled += 1,
+            }
+        }
+        q
+    }
+
+    /// KPIs over the configured window ending at `now_s`.
+    pub fn kpis(&mut self, now_s: f64) -> CoordinatorKpis {
+        let waiting = self.tasks.values().filter(|r| r.state == TaskState::Queued).count();
+        let robots = self.fleet.active_count();
+        self.kpis.snapshot(now_s, self.config.kpi_window_s, waiting, robots)
+    }
+}

@@ -1,0 +1,351 @@
+//! Life cycle, fleet events, battery, preemption, dependencies, retries and KPIs.
+
+mod common;
+
+use common::*;
+use factory_coordinator::{
+    AssignmentMode, CoordinatorConfig, CoordinatorEvent, LocationKind, Priority, StepTarget, TaskOutcome,
+    TaskRequest, TaskState, TravelTime,
+};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+fn submit(c: &mut factory_coordinator::Coordinator, req: TaskRequest, now: f64) -> String {
+    match c.submit(req, now) {
+        Ok(id) => id,
+        Err(e) => panic!("rejected: {e}"),
+    }
+}
+
+fn state(c: &factory_coordinator::Coordinator, id: &str) -> Option<TaskState> {
+    c.task(id).map(|r| r.state.clone())
+}
+
+fn robot_of(c: &factory_coordinator::Coordinator, id: &str) -> Option<String> {
+    c.task(id).and_then(|r| r.state.robot().map(str::to_string))
+}
+
+#[test]
+fn lost_robot_task_requeued_at_once_and_reassigned() {
+    let mut c = coordinator(CoordinatorConfig { heartbeat_timeout_s: 3.0, ..Default::default() });
+    beat(&mut c, &idle("r1", 14.0, 6.0, 0.9, ALL_CAPS), 0.0);
+    let t = submit(&mut c, TaskRequest::single("t", "inspect", "paint", 60.0), 0.0);
+    let plan = c.plan(0.0);
+    assert_eq!(plan.assignments.len(), 1);
+    assert!(c.on_task_started(&t, "r1", 0.5));
+    beat(&mut c, &busy("r1", 16.0, 8.0, 0.88, ALL_CAPS, &t), 2.0);
+
+    assert!(c.tick(4.9).is_empty(), "2.9 s of silence is within the timeout");
+    let events = c.tick(5.1);
+    assert_eq!(
+        events,
+        vec![CoordinatorEvent::RobotLost { robot_id: "r1".into(), requeued_task: Some(t.clone()) }]
+    );
+    assert_eq!(state(&c, &t), Some(TaskState::Queued));
+    assert!(c.should_replan(5.1), "a lost robot triggers a re-plan");
+
+    // Nobody else yet: the lost robot must not get it back.
+    assert!(c.plan(5.1).assignments.is_empty());
+    beat(&mut c, &idle("r2", 40.0, 10.0, 0.9, ALL_CAPS), 5.5);
+    let plan = c.plan(5.6);
+    assert_eq!(plan.assignments.len(), 1);
+    assert_eq!(robot_of(&c, &t).as_deref(), Some("r2"));
+
+    // The lost robot's late result is stale and ignored.
+    assert!(c.on_task_result(&t, "r1", TaskOutcome::Succeeded, 6.0).is_empty());
+    assert_eq!(robot_of(&c, &t).as_deref(), Some("r2"));
+    // It comes back: recovered, and free for work again.
+    let ev = c.on_heartbeat(&idle("r1", 16.0, 8.0, 0.85, ALL_CAPS), 7.0);
+    assert_eq!(ev, Ok(vec![CoordinatorEvent::RobotRecovered { robot_id: "r1".into() }]));
+}
+
+#[test]
+fn battery_infeasible_work_is_not_assigned_and_charging_is_inserted() {
+    let mut c = coordinator(CoordinatorConfig::default());
+    // 30 % of 2300 Wh = 690 Wh; 3000 s of work at 550 W = 458 Wh; the 15 % reserve is 345 Wh.
+    beat(&mut c, &idle("low", 14.0, 6.0, 0.30, ALL_CAPS), 0.0);
+    let t = submit(&mut c, TaskRequest::single("long", "inspect", "pack", 3000.0), 0.0);
+    let plan = c.plan(0.0);
+    assert_eq!(plan.assignments.len(), 1);
+    let a = &plan.assignments[0];
+    assert_ne!(a.task_id, t, "infeasible work must not be assigned");
+    assert_eq!(a.robot_id, "low");
+    let charge = c.task(&a.task_id).map(|r| (r.spec.is_charge(), r.spec.steps[0].target.clone()));
+    // charger_2 (56, 6) is the nearest to (14, 6).
+    assert_eq!(charge, Some((true, StepTarget::Location("charger_2".into()))));
+    assert_eq!(state(&c, &t), Some(TaskState::Queued));
+    // No second charge task while the first is under way.
+    assert!(c.plan(1.0).assignments.is_empty());
+
+    beat(&mut c, &idle("full", 20.0, 6.0, 0.95, ALL_CAPS), 2.0);
+    let plan = c.plan(2.0);
+    assert_eq!(plan.assignments.len(), 1);
+    assert_eq!(robot_of(&c, &t).as_deref(), Some("full"));
+}
+
+#[test]
+fn robots_that_must_charge_get_only_charge_tasks_on_distinct_chargers() {
+    let mut c = coordinator(CoordinatorConfig::default());
+    beat(&mut c, &idle("a", 50.0, 6.0, 0.20, ALL_CAPS), 0.0);
+    beat(&mut c, &idle("b", 50.0, 6.0, 0.10, ALL_CAPS), 0.0);
+    submit(&mut c, TaskRequest::single("easy", "inspect", "pack", 10.0), 0.0);
+    let plan = c.plan(0.0);
+    assert_eq!(plan.assignments.len(), 2);
+    let mut chargers = Vec::new();
+    for a in &plan.assignments {
+        let rec = c.task(&a.task_id);
+        assert!(rec.is_some_and(|r| r.spec.is_charge()), "{} got work", a.robot_id);
+        if let Some(StepTarget::Location(ch)) = rec.map(|r| r.spec.steps[0].target.clone()) {
+            chargers.push((a.robot_id.clone(), ch));
+        }
+    }
+    // The emptier robot chooses first and takes the nearest charger.
+    assert_eq!(chargers[0], ("b".to_string(), "charger_2".to_string()));
+    assert_ne!(chargers[0].1, chargers[1].1);
+    assert_eq!(state(&c, "easy"), Some(TaskState::Queued));
+    // Charging done: the robot is full and takes the work.
+    let charge_b = plan.assignments[0].task_id.clone();
+    c.on_task_result(&charge_b, "b", TaskOutcome::Succeeded, 600.0);
+    beat(&mut c, &idle("b", 56.0, 6.0, 0.97, ALL_CAPS), 600.0);
+    c.plan(600.0);
+    assert_eq!(robot_of(&c, "easy").as_deref(), Some("b"));
+}
+
+#[test]
+fn random_fleets_never_get_battery_infeasible_or_incapable_work() {
+    let s = setup();
+    let stations: Vec<String> = s.layout.of_kind(LocationKind::Station).map(|l| l.id.clone()).collect();
+    let chargers: Vec<_> = s.layout.of_kind(LocationKind::Charger).map(|l| l.pose).collect();
+    let travel = factory_coordinator::StraightLine::new(s.cruise_speed_mps);
+    let cap_pool = ["navigation", "manipulation", "inspection", "maintenance"];
+    for seed in 0..10u64 {
+        let mut results = Vec::new();
+        for mode in [AssignmentMode::Exact, AssignmentMode::Greedy] {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let mut c = coordinator(CoordinatorConfig { mode, ..Default::default() });
+            let energy = c.config().energy;
+            for i in 0..30 {
+                let caps: Vec<&str> = cap_pool.iter().copied().filter(|_| rng.gen_bool(0.7)).collect();
+                let hb = idle(
+                    &format!("r{i}"),
+                    rng.gen_range(1.0..59.0),
+                    rng.gen_range(1.0..39.0),
+                    rng.gen_range(0.05..1.0),
+                    &caps,
+                );
+                beat(&mut c, &hb, 0.0);
+            }
+            for i in 0..80 {
+                let st = &stations[rng.gen_range(0..stations.len())];
+                let caps: Vec<&str> = cap_pool.iter().copied().filter(|_| rng.gen_bool(0.3)).collect();
+                let prio = Priority::from_u8(rng.gen_range(0..3)).unwrap_or(Priority::Normal);
+                let req = TaskRequest::single(&format!("t{i}"), "inspect", st, rng.gen_range(0.0..5000.0))
+                    .with_capabilities(&caps)
+                    .with_priority(prio);
+                submit(&mut c, req, 0.0);
+            }
+            let plan = c.plan(0.0);
+            let mut work = (0usize, 0.0f64);
+            for a in &plan.assignments {
+                let (Some(task), Some(robot)) = (c.task(&a.task_id), c.fleet().get(&a.robot_id)) else {
+                    panic!("assignment to unknown task or robot")
+                };
+                if task.spec.is_charge() {
+                    continue;
+                }
+                work.0 += 1;
+                work.1 += a.estimated_cost;
+                assert!(!energy.must_charge(robot.battery_soc), "{} must charge", robot.id);
+                assert!(robot.has_capabilities(&task.spec.required_capabilities));
+                let step = &task.spec.steps[0];
+                let approach =
+                    travel.estimate(&robot.pose, &step.pose).map_or(f64::INFINITY, |e| e.distance_m);
+                let back = chargers.iter().map(|p| p.distance_to(&step.pose)).fold(f64::INFINITY, f64::min);
+                let dur = if step.expected_duration_s > 0.0 {
+                    step.expected_duration_s
+                } else {
+                    c.config().default_step_duration_s
+                };
+                let wh = energy.energy_wh(approach + back, dur);
+                assert!(
+                    energy.can_afford(robot.battery_soc, wh),
+                    "seed {seed}: {} cannot afford {}",
+                    robot.id,
+                    task.spec.id
+                );
+            }
+            // Every robot that must charge was sent to a charger (4 chargers permitting).
+            let must = c.fleet().iter().filter(|r| energy.must_charge(r.battery_soc)).count();
+            let charging = plan.assignments.len() - work.0;
+            assert!(charging >= must.min(4), "seed {seed}: {charging} charge tasks for {must} low robots");
+            assert!(work.0 >= 10, "seed {seed}: the scenario must assign real work, got {}", work.0);
+            results.push(work);
+        }
+        let (exact, greedy) = (results[0], results[1]);
+        assert!(
+            exact.0 > greedy.0 || (exact.0 == greedy.0 && exact.1 <= greedy.1 + 1e-6),
+            "seed {seed}: {exact:?} vs {greedy:?}"
+        );
+    }
+}
+
+#[test]
+fn urgent_task_preempts_lower_priority_only_when_no_free_capable_robot() {
+    let mut c = coordinator(CoordinatorConfig::default());
+    beat(&mut c, &idle("arm", 20.0, 18.0, 0.9, ALL_CAPS), 0.0);
+    let low = submit(
+        &mut c,
+        TaskRequest::single("low", "load_station", "form", 300.0).with_priority(Priority::Low),
+        0.0,
+    );
+    c.plan(0.0);
+    assert!(c.on_task_started(&low, "arm", 1.0));
+    // A free robot without manipulation cannot take the urgent repair.
+    beat(&mut c, &idle("eye", 30.0, 18.0, 0.9, &["navigation", "inspection"]), 2.0);
+    let urgent = submit(
+        &mut c,
+        TaskRequest::single("fix", "repair", "weld", 120.0)
+            .with_priority(Priority::Urgent)
+            .with_capabilities(&["manipulation"]),
+        10.0,
+    );
+    assert!(c.should_replan(10.0), "urgent work triggers a re-plan");
+    let plan = c.plan(10.0);
+    assert_eq!(plan.cancellations.len(), 1);
+    assert_eq!(
+        (plan.cancellations[0].task_id.as_str(), plan.cancellations[0].robot_id.as_str()),
+        ("low", "arm")
+    );
+    let a = plan.assignments.iter().find(|a| a.task_id == urgent);
+    assert!(a.is_some_and(|a| a.robot_id == "arm" && a.preempted_other));
+    assert_eq!(state(&c, &low), Some(TaskState::Queued));
+    assert_eq!(c.task(&low).map(|r| r.failures), Some(0), "preemption is not a failure");
+    // The cancelled goal's result arrives late and changes nothing.
+    assert!(c
+        .on_task_result(&low, "arm", TaskOutcome::Cancelled { reason: "preempted".into() }, 11.0)
+        .is_empty());
+    assert_eq!(state(&c, &low), Some(TaskState::Queued));
+}
+
+#[test]
+fn urgent_task_goes_to_a_free_robot_without_preemption() {
+    let mut c = coordinator(CoordinatorConfig::default());
+    beat(&mut c, &idle("busy", 20.0, 18.0, 0.9, ALL_CAPS), 0.0);
+    submit(
+        &mut c,
+        TaskRequest::single("low", "load_station", "form", 300.0).with_priority(Priority::Low),
+        0.0,
+    );
+    c.plan(0.0);
+    beat(&mut c, &idle("free", 50.0, 30.0, 0.9, ALL_CAPS), 1.0);
+    submit(&mut c, TaskRequest::single("fix", "repair", "weld", 60.0).with_priority(Priority::Urgent), 2.0);
+    let plan = c.plan(2.0);
+    assert!(plan.cancellations.is_empty());
+    assert_eq!(robot_of(&c, "fix").as_deref(), Some("free"));
+    assert_eq!(robot_of(&c, "low").as_deref(), Some("busy"));
+}
+
+#[test]
+fn dependencies_order_execution_and_failures_cascade() {
+    let mut c = coordinator(CoordinatorConfig { max_retries: 0, ..Default::default() });
+    for i in 0..3 {
+        beat(&mut c, &idle(&format!("r{i}"), 14.0 + i as f64, 6.0, 0.9, ALL_CAPS), 0.0);
+    }
+    let t = |id: &str, deps: &[&str]| TaskRequest::single(id, "move_material", "cut", 30.0).with_deps(deps);
+    let results = c.submit_batch(vec![t("c", &["b"]), t("b", &["a"]), t("a", &[])], 0.0);
+    assert!(results.iter().all(|r| r.is_ok()));
+    let mut order = Vec::new();
+    let mut now = 0.0;
+    for _ in 0..3 {
+        let plan = c.plan(now);
+        assert_eq!(plan.assignments.len(), 1, "only one task is ready at a time");
+        let a = &plan.assignments[0];
+        order.push(a.task_id.clone());
+        now += 50.0;
+        c.on_task_result(&a.task_id, &a.robot_id, TaskOutcome::Succeeded, now);
+    }
+    assert_eq!(order, vec!["a", "b", "c"]);
+
+    let r = c.submit_batch(vec![t("x", &[]), t("y", &["x"]), t("z", &["y", "a"])], now);
+    assert!(r.iter().all(|r| r.is_ok()));
+    let plan = c.plan(now);
+    assert_eq!(plan.assignments.iter().map(|a| a.task_id.as_str()).collect::<Vec<_>>(), vec!["x"]);
+    let robot = plan.assignments[0].robot_id.clone();
+    c.on_task_result("x", &robot, TaskOutcome::Failed { reason: "gripper jammed".into() }, now + 5.0);
+    let plan = c.plan(now + 6.0);
+    assert!(plan.assignments.is_empty());
+    for id in ["y", "z"] {
+        match state(&c, id) {
+            Some(TaskState::Failed { reason, .. }) => {
+                assert!(reason.contains("dependency"), "{id}: {reason}")
+            }
+            other => panic!("{id} should have failed, is {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn retries_are_bounded_with_backoff() {
+    let cfg = CoordinatorConfig { max_retries: 2, retry_backoff_s: 5.0, ..Default::default() };
+    let mut c = coordinator(cfg);
+    beat(&mut c, &idle("r", 14.0, 6.0, 0.9, ALL_CAPS), 0.0);
+    let t = submit(&mut c, TaskRequest::single("flaky", "recalibrate", "inspect", 20.0), 0.0);
+    let mut now = 0.0;
+    let mut attempts = 0;
+    let mut last_events = Vec::new();
+    for _ in 0..20 {
+        let plan = c.plan(now);
+        if let Some(a) = plan.assignments.iter().find(|a| a.task_id == t) {
+            attempts += 1;
+            last_events = c.on_task_result(
+                &t,
+                &a.robot_id,
+                TaskOutcome::Failed { reason: "station busy".into() },
+                now + 1.0,
+            );
+            if let Some(CoordinatorEvent::RetryScheduled { not_before_s, failures, .. }) = last_events.first()
+            {
+                // Backoff doubles: 5 s, then 10 s.
+                assert_eq!(*not_before_s, now + 1.0 + 5.0 * f64::from(1u32 << (failures - 1)));
+                assert!(c.plan(now + 2.0).assignments.is_empty(), "no retry before the backoff ends");
+            }
+        }
+        now += 4.0;
+        // Keep the robot alive so it stays available.
+        beat(&mut c, &idle("r", 14.0, 6.0, 0.9, ALL_CAPS), now);
+    }
+    assert_eq!(attempts, 3, "one try plus max_retries = 2");
+    assert!(matches!(last_events.first(), Some(CoordinatorEvent::TaskFailed { .. })));
+    assert!(matches!(state(&c, &t), Some(TaskState::Failed { .. })));
+}
+
+#[test]
+fn cancel_and_kpis() {
+    let mut c = coordinator(CoordinatorConfig { max_retries: 0, ..Default::default() });
+    beat(&mut c, &idle("r", 14.0, 6.0, 0.9, ALL_CAPS), 0.0);
+    submit(&mut c, TaskRequest::single("a", "inspect", "cut", 10.0), 0.0);
+    submit(&mut c, TaskRequest::single("b", "inspect", "cut", 10.0), 0.0);
+    submit(&mut c, TaskRequest::single("d", "inspect", "cut", 10.0).with_priority(Priority::Low), 0.0);
+    // The operator withdraws "d" before it runs: nothing to cancel on a robot.
+    assert_eq!(c.cancel_task("d", "operator", 1.0), Ok(None));
+    assert!(c.cancel_task("d", "operator", 1.0).is_err());
+
+    c.plan(10.0);
+    let first = c.queue_snapshot().assigned;
+    assert_eq!(first.len(), 1);
+    c.on_task_result(&first[0], "r", TaskOutcome::Succeeded, 20.0);
+    let k = c.kpis(20.0);
+    assert_eq!((k.tasks_completed, k.tasks_failed, k.tasks_waiting), (1, 0, 1));
+    assert!((k.robot_utilisation - 0.5).abs() < 1e-9, "busy 10 of 20 s: {}", k.robot_utilisation);
+    assert!((k.mean_task_wait_s - 10.0).abs() < 1e-9);
+
+    c.plan(20.0);
+    let second = c.queue_snapshot().assigned;
+    c.on_task_result(&second[0], "r", TaskOutcome::Failed { reason: "x".into() }, 30.0);
+    let k = c.kpis(30.0);
+    assert_eq!((k.tasks_completed, k.tasks_failed, k.tasks_waiting), (1, 1, 0));
+    assert!((k.robot_utilisation - 20.0 / 30.0).abs() < 1e-9);
+    assert!((k.mean_task_wait_s - 15.0).abs() < 1e-9);
+    let q = c.queue_snapshot();
+    assert_eq!((q.succeeded, q.failed, q.cancelled), (1, 1, 1));
+}
