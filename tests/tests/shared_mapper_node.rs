@@ -275,3 +275,306 @@ async fn maps_a_wall_from_scans_and_plans_around_it() {
     map_task.abort();
     let _ = spinner.join();
 }
+
+// ---------------------------------------------------------------- fleet traffic and map patches
+//
+// Each test below runs its own shared_mapper in a namespace of its own, so the tests of
+// this file can run side by side on one ROS domain without hearing each other.
+
+use factory_integration_tests::{observer_node, Spinner};
+use factory_node::r2r::factory_interfaces::srv::PlanFleetPath;
+use factory_node::r2r::visualization_msgs::msg::{Marker, MarkerArray};
+
+/// The corridor floor of the fleet test: 12 m x 6 m at 0.1 m, traffic cells of 0.6 m
+/// (cell_factor 6). Two rooms (x < 3.6 m and x > 8.4 m) joined by a corridor whose
+/// walls leave exactly one traffic row free (y in [3.0, 3.6): the walls stand 0.4 m
+/// off it, more than the 0.3 m robot radius, while the rows beside it are blocked).
+const CORRIDOR_LAYOUT: &str = "obstacles:
+  - {x_min: 3.6, y_min: 0.0, x_max: 8.4, y_max: 2.6}
+  - {x_min: 3.6, y_min: 4.0, x_max: 8.4, y_max: 6.0}
+";
+const LEFT_ROOM: (f64, f64) = (1.5, 3.3);
+const RIGHT_ROOM: (f64, f64) = (10.5, 3.3);
+const TRAFFIC_CELL_M: f64 = 0.6;
+
+fn stamp_ns(t: &Time) -> i128 {
+    i128::from(t.sec) * 1_000_000_000 + i128::from(t.nanosec)
+}
+
+fn secs_to_time(t: f64) -> Time {
+    Time { sec: t.floor() as i32, nanosec: ((t - t.floor()) * 1e9) as u32 }
+}
+
+fn now_secs() -> f64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_secs_f64()
+}
+
+fn plain_pose(x: f64, y: f64) -> Pose {
+    let mut pose = Pose { position: Point { x, y, z: 0.0 }, ..Default::default() };
+    pose.orientation.w = 1.0;
+    pose
+}
+
+/// Timed positions of a fleet path: (stamp in ns, x, y).
+fn timed(path: &Path) -> Vec<(i128, f64, f64)> {
+    path.poses.iter().map(|p| (stamp_ns(&p.header.stamp), p.pose.position.x, p.pose.position.y)).collect()
+}
+
+/// Where a robot is at `t`: its last pose stamped at or before `t` (before its first
+/// pose it stands on its start, after its last it is parked on its goal).
+fn at(path: &[(i128, f64, f64)], t: i128) -> (f64, f64) {
+    let k = path.iter().rposition(|p| p.0 <= t).unwrap_or(0);
+    (path[k].1, path[k].2)
+}
+
+fn same_cell(a: (f64, f64), b: (f64, f64)) -> bool {
+    (a.0 - b.0).hypot(a.1 - b.1) < TRAFFIC_CELL_M / 2.0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fleet_paths_swap_through_a_corridor_without_conflict() {
+    isolate_domain();
+    let layout = std::env::temp_dir().join(format!("factory_test_{}_corridor.yaml", std::process::id()));
+    std::fs::write(&layout, CORRIDOR_LAYOUT).expect("write layout file");
+    let layout_arg = format!("layout_file:={}", layout.display());
+    let mut mapper = NodeProcess::start(
+        "shared_mapper_fleet",
+        "shared_mapper",
+        &[
+            "--ros-args",
+            "-r",
+            "__ns:=/fleet_swap",
+            "-p",
+            &layout_arg,
+            "-p",
+            "resolution_m:=0.1",
+            "-p",
+            "width_cells:=120",
+            "-p",
+            "height_cells:=60",
+            "-p",
+            "traffic.cell_factor:=6",
+            "-p",
+            "traffic.step_s:=0.5",
+        ],
+    );
+    let mut node = observer_node("fleet_swap_observer");
+    let client = node
+        .create_client::<PlanFleetPath::Service>(
+            "/fleet_swap/plan_fleet_path",
+            QosProfile::services_default(),
+        )
+        .expect("client");
+    let mut markers = node
+        .subscribe::<MarkerArray>(
+            "/fleet_swap/reserved_paths",
+            QosProfile::default().keep_last(1).transient_local(),
+        )
+        .expect("reserved_paths subscription");
+    let available = r2r::Node::is_available(&client).expect("availability future");
+    let _spinner = Spinner::start(node);
+    let latest_markers: Arc<Mutex<Option<MarkerArray>>> = Arc::default();
+    let marker_task = {
+        let latest = latest_markers.clone();
+        tokio::spawn(async move {
+            while let Some(m) = markers.next().await {
+                *latest.lock().expect("marker lock") = Some(m);
+            }
+        })
+    };
+    tokio::time::timeout(Duration::from_secs(20), available)
+        .await
+        .unwrap_or_else(|_| panic!("plan_fleet_path never came up\n{}", mapper.log()))
+        .expect("available");
+
+    let ask = |robot: &str, start: (f64, f64), goal: (f64, f64), start_time: Time| {
+        let request = PlanFleetPath::Request {
+            header: header("map"),
+            robot_id: robot.into(),
+            start: plain_pose(start.0, start.1),
+            goal: plain_pose(goal.0, goal.1),
+            start_time,
+        };
+        let response = client.request(&request).expect("plan_fleet_path request");
+        async move {
+            tokio::time::timeout(Duration::from_secs(10), response)
+                .await
+                .expect("plan_fleet_path answers")
+                .expect("response")
+        }
+    };
+
+    // Both leave at the same moment, a little ahead so the clamp to "now" never applies.
+    let t0 = secs_to_time(now_secs().ceil() + 2.0);
+    let a = ask("robot_1", LEFT_ROOM, RIGHT_ROOM, t0.clone()).await;
+    let b = ask("robot_2", RIGHT_ROOM, LEFT_ROOM, t0.clone()).await;
+    for (name, r) in [("robot_1", &a), ("robot_2", &b)] {
+        assert!(r.success, "{name}: {} ({})\n{}", r.message, r.error_code, mapper.log());
+        assert_eq!(r.error_code, PlanFleetPath::Response::OK as u8);
+        assert_eq!(r.path.header.frame_id, "map");
+    }
+    let (pa, pb) = (timed(&a.path), timed(&b.path));
+    for (name, p, start, goal) in
+        [("robot_1", &pa, LEFT_ROOM, RIGHT_ROOM), ("robot_2", &pb, RIGHT_ROOM, LEFT_ROOM)]
+    {
+        assert!(p.len() >= 2, "{name}: {p:?}");
+        assert_eq!(p[0].0, stamp_ns(&t0), "{name} leaves at start_time");
+        assert!(same_cell((p[0].1, p[0].2), start), "{name} starts at {:?}", p[0]);
+        let last = p[p.len() - 1];
+        assert!(same_cell((last.1, last.2), goal), "{name} ends at {last:?}");
+        for w in p.windows(2) {
+            // One step apart in time; a wait or a move to a 4-neighbour cell.
+            assert_eq!(w[1].0 - w[0].0, 500_000_000, "{name}: {w:?}");
+            let d = (w[1].1 - w[0].1).hypot(w[1].2 - w[0].2);
+            assert!(d < 1e-6 || (d - TRAFFIC_CELL_M).abs() < 1e-6, "{name} jumps: {w:?}");
+        }
+        // Through the corridor: its traffic row, never the walls beside it.
+        assert!(p.iter().any(|q| q.1 > 5.0 && q.1 < 7.0 && (q.2 - 3.3).abs() < 1e-6), "{name}: {p:?}");
+    }
+    // Every pair of equal times: never on one cell, never swapping cells.
+    let mut times: Vec<i128> = pa.iter().chain(&pb).map(|p| p.0).collect();
+    times.sort();
+    times.dedup();
+    for w in times.windows(2) {
+        let (t, next) = (w[0], w[1]);
+        let (a_now, b_now, a_next, b_next) = (at(&pa, t), at(&pb, t), at(&pa, next), at(&pb, next));
+        assert!(!same_cell(a_now, b_now), "vertex conflict at {t}: {a_now:?}\n{pa:?}\n{pb:?}");
+        assert!(
+            !(same_cell(a_now, b_next) && same_cell(b_now, a_next) && !same_cell(a_now, a_next)),
+            "swap conflict between {t} and {next}\n{pa:?}\n{pb:?}"
+        );
+    }
+    let last = *times.last().expect("times");
+    assert!(!same_cell(at(&pa, last), at(&pb, last)), "both park on one cell");
+
+    // The reservations are on `reserved_paths`: one strip per robot.
+    let shown = wait_until(Duration::from_secs(10), || {
+        latest_markers.lock().expect("marker lock").as_ref().is_some_and(|m| {
+            let strips: Vec<&str> = m
+                .markers
+                .iter()
+                .filter(|k| k.type_ == Marker::LINE_STRIP as i32)
+                .map(|k| k.ns.as_str())
+                .collect();
+            strips.contains(&"robot_1") && strips.contains(&"robot_2")
+        })
+    })
+    .await;
+    assert!(shown, "reserved_paths never showed both robots\n{}", mapper.log());
+
+    // An off-map goal gets its own error code and an empty path.
+    let off = ask("robot_3", (1.5, 1.5), (50.0, 3.0), Time::default()).await;
+    assert!(!off.success);
+    assert_eq!(off.error_code, PlanFleetPath::Response::GOAL_OFF_MAP as u8, "{}", off.message);
+    assert!(off.path.poses.is_empty());
+    assert!(mapper.is_running(), "shared_mapper died\n{}", mapper.log());
+
+    let exit = mapper.stop_with("INT", Duration::from_secs(5)).expect("shared_mapper stops on SIGINT");
+    assert!(exit.success(), "shared_mapper exit {exit:?}\n{}", mapper.log());
+    marker_task.abort();
+    let _ = std::fs::remove_file(&layout);
+}
+
+/// A robot's local occupancy: 10 x 10 cells of 0.1 m at (3.0, 4.0), free but for an
+/// obstacle on its cells 2..=4 in x and y, observed now.
+fn patch(resolution: f32) -> OccupancyGrid {
+    let mut msg = OccupancyGrid { header: header("map"), ..Default::default() };
+    msg.info.resolution = resolution;
+    msg.info.width = 10;
+    msg.info.height = 10;
+    msg.info.origin = plain_pose(3.0, 4.0);
+    msg.data = (0..100)
+        .map(|i| if (2..=4).contains(&(i % 10)) && (2..=4).contains(&(i / 10)) { 100 } else { 0 })
+        .collect();
+    msg
+}
+
+/// The patch's obstacle on the shared 100 x 100 map: cells 32..=34 x 42..=44.
+fn patch_obstacle_mapped(map: &OccupancyGrid) -> bool {
+    map.data.len() == CELLS * CELLS
+        && (32..=34).all(|x| (42..=44).all(|y| cell(map, x, y) > BLOCKING))
+        && cell(map, 37, 43) < 50
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn map_patch_with_a_new_obstacle_shows_up_in_map() {
+    isolate_domain();
+    let mut mapper = NodeProcess::start(
+        "shared_mapper_patch",
+        "shared_mapper",
+        &[
+            "--ros-args",
+            "-r",
+            "__ns:=/map_patch",
+            "-p",
+            "resolution_m:=0.1",
+            "-p",
+            "width_cells:=100",
+            "-p",
+            "height_cells:=100",
+            "-p",
+            "map_publish_period_s:=0.3",
+        ],
+    );
+    let mut node = observer_node("map_patch_observer");
+    let patch_pub = node
+        .create_publisher::<OccupancyGrid>("/map_patch/map_patches", QosProfile::default())
+        .expect("patch publisher");
+    let mut maps = node
+        .subscribe::<OccupancyGrid>("/map_patch/map", QosProfile::default().keep_last(1).transient_local())
+        .expect("map subscription");
+    let _spinner = Spinner::start(node);
+    let latest_map: Arc<Mutex<Option<OccupancyGrid>>> = Arc::default();
+    let map_task = {
+        let latest = latest_map.clone();
+        tokio::spawn(async move {
+            while let Some(map) = maps.next().await {
+                *latest.lock().expect("map lock") = Some(map);
+            }
+        })
+    };
+    // The empty floor first: the obstacle is not there before the patch.
+    let empty = wait_until(Duration::from_secs(20), || latest_map.lock().expect("map lock").is_some()).await;
+    assert!(empty, "no map\n{}", mapper.log());
+    assert!(!patch_obstacle_mapped(latest_map.lock().expect("map lock").as_ref().expect("map")));
+
+    // Bad patches, each dropped with the field named (sent until the node has heard one,
+    // since the publisher may still be discovering the node).
+    let mut nan = patch(0.1);
+    nan.info.origin.position.x = f64::NAN;
+    let mut short = patch(0.1);
+    short.data.pop();
+    for (bad, field) in [(patch(0.2), "info.resolution"), (nan, "info.origin.position.x"), (short, "data")] {
+        let expected = format!("map_patches: patch dropped ({field})");
+        let mut logged = false;
+        for _ in 0..50 {
+            patch_pub.publish(&bad).expect("publish bad patch");
+            logged = wait_until(Duration::from_millis(200), || mapper.log().contains(&expected)).await;
+            if logged {
+                break;
+            }
+        }
+        assert!(logged, "no warning `{expected}`\n{}", mapper.log());
+    }
+    assert!(mapper.is_running(), "shared_mapper died on a bad patch\n{}", mapper.log());
+
+    // A good patch merges: its obstacle shows up in `map`. Re-sent (freshly stamped)
+    // until it does, as a robot would re-upload; the evidence decays otherwise.
+    let mut shown = false;
+    for _ in 0..50 {
+        patch_pub.publish(&patch(0.1)).expect("publish patch");
+        shown = wait_until(Duration::from_millis(300), || {
+            latest_map.lock().expect("map lock").as_ref().is_some_and(patch_obstacle_mapped)
+        })
+        .await;
+        if shown {
+            break;
+        }
+    }
+    assert!(shown, "the patch's obstacle never showed in `map`\n{}", mapper.log());
+    assert!(mapper.log().contains("map_patches: merged"), "{}", mapper.log());
+
+    let exit = mapper.stop_with("INT", Duration::from_secs(5)).expect("shared_mapper stops on SIGINT");
+    assert!(exit.success(), "shared_mapper exit {exit:?}\n{}", mapper.log());
+    map_task.abort();
+}

@@ -7,7 +7,11 @@
 //! the latest `<id>/odom` pose (nav_msgs/Odometry, in the map frame); publishes `map`
 //! and `costmap` (nav_msgs/OccupancyGrid, transient local) every `map_publish_period_s`
 //! and the changed box of the map on `map_updates` every `update_publish_period_s`;
-//! serves `plan_path` (nav_msgs/srv/GetPlan). The algorithms live in the library crate;
+//! serves `plan_path` (nav_msgs/srv/GetPlan) and `plan_fleet_path`
+//! (factory_interfaces/srv/PlanFleetPath: timed, conflict-free paths from a reservation
+//! table) and publishes the reservations on `reserved_paths`
+//! (visualization_msgs/MarkerArray); merges robots' offline map patches from
+//! `map_patches` (nav_msgs/OccupancyGrid). The algorithms live in the library crate;
 //! this file is wiring. Topics and parameters: README.md.
 mod ros_convert;
 
@@ -15,11 +19,13 @@ use factory_node::clock::Clock;
 use factory_node::diagnostics::Diagnostics;
 use factory_node::diagnostics::{Level, Status};
 use factory_node::params::{check_not_empty, check_range, ParamError, Validate};
+use factory_node::r2r::factory_interfaces::srv::PlanFleetPath;
 use factory_node::r2r::geometry_msgs::msg::PoseStamped;
 use factory_node::r2r::nav_msgs::msg::{OccupancyGrid, Odometry, Path};
 use factory_node::r2r::nav_msgs::srv::GetPlan;
 use factory_node::r2r::sensor_msgs::msg::LaserScan as LaserScanMsg;
 use factory_node::r2r::std_msgs::msg::Header;
+use factory_node::r2r::visualization_msgs::msg::MarkerArray;
 use factory_node::r2r::{log_info, log_warn, QosProfile};
 use factory_node::{header, respond, run_node, NodeContext, NodeError, Publisher};
 use futures::stream::{select_all, BoxStream};
@@ -28,10 +34,11 @@ use serde::de::value::MapAccessDeserializer;
 use serde::de::{DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use shared_mapper::{
-    Algorithm, CostMap, FusionParams, GridPlanner, GridSpec, InflationParams, Layout, OccupancyMap, Point2,
-    Pose2D, RectObstacle,
+    Algorithm, CostMap, FleetPlanner, FusionParams, GridPlanner, GridSpec, InflationParams, Layout,
+    MergeError, OccupancyMap, Point2, Pose2D, RectObstacle, RobotId, TrafficError, TrafficGrid,
+    TrafficParams,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::marker::PhantomData;
 use std::time::Duration;
@@ -57,6 +64,35 @@ struct Params {
     fusion: FusionParams,
     #[serde(deserialize_with = "strict_section")]
     inflation: InflationParams,
+    #[serde(deserialize_with = "strict_section")]
+    traffic: TrafficConfig,
+}
+
+/// `traffic.*`: fleet deconfliction (`plan_fleet_path`) as the node runs it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+struct TrafficConfig {
+    /// Map cells per traffic-cell edge: one traffic cell should hold exactly one robot,
+    /// so its edge must be at least the robot's diameter.
+    cell_factor: u32,
+    /// Seconds per step: the time a robot needs to cross one traffic cell.
+    step_s: f64,
+    /// One robot's space-time search gives up after this many expansions.
+    max_expansions: usize,
+}
+
+impl Default for TrafficConfig {
+    fn default() -> Self {
+        let core = TrafficParams::default();
+        // 12 x 0.05 m = 0.6 m: the diameter of the default 0.3 m robot radius.
+        TrafficConfig { cell_factor: 12, step_s: core.step_s, max_expansions: core.max_expansions }
+    }
+}
+
+impl TrafficConfig {
+    fn core(&self) -> TrafficParams {
+        TrafficParams { step_s: self.step_s, max_expansions: self.max_expansions, ..TrafficParams::default() }
+    }
 }
 
 impl Default for Params {
@@ -75,6 +111,7 @@ impl Default for Params {
             update_publish_period_s: 0.2,
             fusion: FusionParams::default(),
             inflation: InflationParams::default(),
+            traffic: TrafficConfig::default(),
         }
     }
 }
@@ -108,7 +145,29 @@ impl Validate for Params {
             invalid(&key, &shown, &e.reason)
         };
         self.fusion.validate().map_err(|e| section("fusion", e, to_yaml(&self.fusion)))?;
-        self.inflation.validate().map_err(|e| section("inflation", e, to_yaml(&self.inflation)))
+        self.inflation.validate().map_err(|e| section("inflation", e, to_yaml(&self.inflation)))?;
+        let t = &self.traffic;
+        let fits = self.width_cells.min(self.height_cells);
+        check_range(
+            "traffic.cell_factor",
+            t.cell_factor,
+            1,
+            fits.max(1),
+            "map cells (at most the map's shorter side)",
+        )?;
+        let cell_m = f64::from(t.cell_factor) * self.resolution_m;
+        let diameter_m = 2.0 * self.inflation.robot_radius_m;
+        if cell_m + 1e-9 < diameter_m {
+            return Err(invalid(
+                "traffic.cell_factor",
+                &t.cell_factor.to_string(),
+                &format!(
+                    "traffic cells of {cell_m} m are smaller than a robot ({diameter_m} m, 2 x inflation.robot_radius_m): robots on neighbouring cells would collide"
+                ),
+            ));
+        }
+        check_range("traffic.step_s", t.step_s, 0.01, 60.0, "s")?;
+        check_range("traffic.max_expansions", t.max_expansions, 1, 100_000_000, "expansions")
     }
 }
 
@@ -231,6 +290,7 @@ fn main() -> std::process::ExitCode {
 enum Input {
     Scan(usize, LaserScanMsg),
     Odom(usize, Odometry),
+    Patch(Box<OccupancyGrid>),
 }
 
 fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result<(), NodeError>>, NodeError> {
@@ -244,13 +304,24 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
     let costmap =
         CostMap::build(&map, p.inflation.clone(), now).map_err(|e| NodeError::failed(e.to_string()))?;
     let planner = GridPlanner::new(&costmap);
+    // Fleet traffic runs on the layout's costmap (the map is still the prior here), not
+    // the live one: the live map holds the robots themselves, seen by each other's
+    // lidars, which would block their own start cells. Robots are kept apart by the
+    // reservation table instead.
+    let traffic_grid = TrafficGrid::from_costmap(&costmap, p.traffic.cell_factor)
+        .map_err(|e| NodeError::failed(format!("traffic grid: {e}")))?;
 
     // Transient local: a late subscriber (RViz, a robot that restarts) gets the last map.
     let latched = QosProfile::default().keep_last(1).transient_local();
     let map_pub = ctx.publisher_with_qos::<OccupancyGrid>("map", latched.clone())?;
     let costmap_pub = ctx.publisher_with_qos::<OccupancyGrid>("costmap", latched)?;
     let updates_pub = ctx.publisher::<OccupancyGrid>("map_updates")?;
+    let reserved_pub = ctx.publisher_with_qos::<MarkerArray>(
+        "reserved_paths",
+        QosProfile::default().keep_last(1).transient_local(),
+    )?;
     let mut plan_requests = ctx.service::<GetPlan::Service>("plan_path")?;
+    let mut fleet_requests = ctx.service::<PlanFleetPath::Service>("plan_fleet_path")?;
     let mut inputs = {
         let mut streams: Vec<BoxStream<'static, Input>> = Vec::new();
         for (i, id) in p.robot_ids.iter().enumerate() {
@@ -262,6 +333,9 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
             streams.push(scans.map(move |m| Input::Scan(i, m)).boxed());
             streams.push(odom.map(move |m| Input::Odom(i, m)).boxed());
         }
+        // Reliable: a patch is a one-off upload, not a stream that the next one replaces.
+        let patches = ctx.subscribe::<OccupancyGrid>("map_patches")?;
+        streams.push(patches.map(|m| Input::Patch(Box::new(m))).boxed());
         select_all(streams)
     };
     let algorithm = algorithm(&p.planner)?;
@@ -273,6 +347,19 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
         planner_stale: false,
         robots: p.robot_ids.into_iter().map(RobotFeed::new).collect(),
         algorithm,
+        patch_limits: (p.fusion.l_min, p.fusion.l_max),
+        patches_merged: 0,
+        patches_dropped: 0,
+        patches_dropped_by_field: BTreeMap::new(),
+        patches_dropped_at_last_report: 0,
+        fleet: Fleet {
+            grid: traffic_grid,
+            params: p.traffic.core(),
+            planner: None,
+            names: Vec::new(),
+            ids: HashMap::new(),
+            reserved_pub,
+        },
         logger: ctx.logger().to_string(),
         diagnostics: ctx.diagnostics(),
     };
@@ -293,13 +380,22 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
                 Some(input) = inputs.next() => match input {
                     Input::Scan(i, msg) => mapper.on_scan(i, msg, clock.now().as_secs_f64()),
                     Input::Odom(i, msg) => mapper.on_odom(i, &msg),
+                    Input::Patch(msg) => mapper.on_patch(&msg, clock.now().as_secs_f64()),
                 },
                 Some(req) = plan_requests.next() => {
                     let stamp = header(&clock, &mapper.frame_id);
                     let plan = mapper.plan(&req.message, stamp, clock.now().as_secs_f64());
                     respond(req, GetPlan::Response { plan }, &mapper.logger);
                 }
-                _ = update_ticker.tick() => mapper.publish_update(&updates_pub, &clock)?,
+                Some(req) = fleet_requests.next() => {
+                    let stamp = header(&clock, &mapper.frame_id);
+                    let response = mapper.plan_fleet(&req.message, stamp, clock.now().as_secs_f64());
+                    respond(req, response, &mapper.logger);
+                }
+                _ = update_ticker.tick() => {
+                    mapper.publish_update(&updates_pub, &clock)?;
+                    mapper.prune_traffic(header(&clock, &mapper.frame_id), clock.now().as_secs_f64());
+                }
                 _ = map_ticker.tick() => mapper.publish_map(&map_pub, &costmap_pub, &clock)?,
             }
         }
@@ -338,8 +434,39 @@ struct Mapper {
     planner_stale: bool,
     robots: Vec<RobotFeed>,
     algorithm: Algorithm,
+    /// Clamp of a patch's log-odds (`fusion.l_min`, `fusion.l_max`).
+    patch_limits: (f32, f32),
+    patches_merged: u64,
+    patches_dropped: u64,
+    patches_dropped_by_field: BTreeMap<&'static str, u64>,
+    patches_dropped_at_last_report: u64,
+    fleet: Fleet,
     logger: String,
     diagnostics: Diagnostics,
+}
+
+/// Fleet traffic: the reservation table and the names of the robots in it.
+struct Fleet {
+    /// The layout's traffic grid; a planner starts from a copy of it.
+    grid: TrafficGrid,
+    params: TrafficParams,
+    /// Created at the first request, with its epoch at that time (under `use_sim_time`
+    /// the clock may still read 0 while the node starts).
+    planner: Option<FleetPlanner>,
+    /// `RobotId(k)` is `names[k]`.
+    names: Vec<String>,
+    ids: HashMap<String, RobotId>,
+    reserved_pub: Publisher<MarkerArray>,
+}
+
+/// A `header.frame_id` must be the map frame ("" is taken as it; there is no TF lookup).
+fn check_frame(field: &str, frame: &str, expected: &str) -> Result<(), String> {
+    let frame = frame.trim_start_matches('/');
+    if frame.is_empty() || frame == expected {
+        Ok(())
+    } else {
+        Err(format!("{field} is '{frame}', expected '{expected}'"))
+    }
 }
 
 impl Mapper {
@@ -448,11 +575,7 @@ impl Mapper {
 
     fn try_plan(&mut self, req: &GetPlan::Request, header: Header, now_s: f64) -> Result<Path, String> {
         for (name, pose) in [("start", &req.start), ("goal", &req.goal)] {
-            let frame = pose.header.frame_id.trim_start_matches('/');
-            // No TF here: poses must already be in the map frame ("" is taken as it).
-            if !frame.is_empty() && frame != self.frame_id {
-                return Err(format!("{name}.header.frame_id is '{frame}', expected '{}'", self.frame_id));
-            }
+            check_frame(&format!("{name}.header.frame_id"), &pose.header.frame_id, &self.frame_id)?;
         }
         self.sync_costmap(now_s);
         if std::mem::take(&mut self.planner_stale) {
@@ -464,9 +587,177 @@ impl Mapper {
         Ok(ros_convert::path_msg(header, &req.start, &req.goal, &planned.waypoints))
     }
 
+    /// A robot's local occupancy uploaded after it was offline: merged into the shared
+    /// map, or dropped with a warning naming the message field.
+    fn on_patch(&mut self, msg: &OccupancyGrid, now_s: f64) {
+        match self.merge_patch(msg, now_s) {
+            Ok(report) => {
+                self.patches_merged += 1;
+                log_info!(
+                    &self.logger,
+                    "map_patches: merged {} cells ({} older than the shared map's, {} off the map)",
+                    report.cells_merged,
+                    report.cells_stale,
+                    report.cells_clipped
+                );
+            }
+            Err((field, reason)) => {
+                self.patches_dropped += 1;
+                let count = self.patches_dropped_by_field.entry(field).or_default();
+                *count += 1;
+                if *count % DROP_LOG_EVERY == 1 {
+                    log_warn!(
+                        &self.logger,
+                        "map_patches: patch dropped ({field}): {field} {reason} [{count} dropped for `{field}` so far; logged every {DROP_LOG_EVERY}th]"
+                    );
+                }
+            }
+        }
+    }
+
+    fn merge_patch(
+        &mut self,
+        msg: &OccupancyGrid,
+        now_s: f64,
+    ) -> Result<shared_mapper::MergeReport, (&'static str, String)> {
+        check_frame("header.frame_id", &msg.header.frame_id, &self.frame_id).map_err(|_| {
+            ("header.frame_id", format!("is '{}', expected '{}'", msg.header.frame_id, self.frame_id))
+        })?;
+        let (l_min, l_max) = self.patch_limits;
+        let patch = ros_convert::patch_from_grid(msg, self.map.spec(), l_min, l_max)
+            .map_err(|e| (e.field, e.reason))?;
+        self.map.merge_patch(&patch, now_s).map_err(|e| match e {
+            MergeError::ResolutionMismatch { expected, got } => {
+                ("info.resolution", format!("is {got:.6} m but the shared map uses {expected} m"))
+            }
+            MergeError::SizeMismatch { expected, got } => {
+                ("data", format!("has {got} values, info.width * info.height = {expected}"))
+            }
+            MergeError::NonFinite { field: "stamp" } => ("header.stamp", "is not finite".into()),
+            MergeError::NonFinite { .. } => ("data", "has a non-finite value".into()),
+            MergeError::StampInFuture { ahead_s } => {
+                ("header.stamp", format!("is {ahead_s:.3} s ahead of the mapper's clock"))
+            }
+        })
+    }
+
+    /// `plan_fleet_path`: a timed path around every other robot's reservation, which
+    /// then replaces this robot's own. Failures answer an error code and an empty path.
+    fn plan_fleet(
+        &mut self,
+        req: &PlanFleetPath::Request,
+        header: Header,
+        now_s: f64,
+    ) -> PlanFleetPath::Response {
+        let (error_code, message, path) = match self.try_plan_fleet(req, header.clone(), now_s) {
+            Ok(path) => (PlanFleetPath::Response::OK as u8, String::new(), path),
+            Err((code, reason)) => {
+                log_warn!(&self.logger, "plan_fleet_path for '{}': {reason}", req.robot_id);
+                (code, reason, Path { header, poses: Vec::new() })
+            }
+        };
+        PlanFleetPath::Response {
+            success: error_code == PlanFleetPath::Response::OK as u8,
+            error_code,
+            message,
+            path,
+        }
+    }
+
+    fn try_plan_fleet(
+        &mut self,
+        req: &PlanFleetPath::Request,
+        header: Header,
+        now_s: f64,
+    ) -> Result<Path, (u8, String)> {
+        let invalid = |reason: String| (PlanFleetPath::Response::INVALID as u8, reason);
+        check_frame("header.frame_id", &req.header.frame_id, &self.frame_id).map_err(invalid)?;
+        let robot = req.robot_id.trim();
+        if robot.is_empty() {
+            return Err(invalid("robot_id is empty".into()));
+        }
+        let start = Point2::new(req.start.position.x, req.start.position.y);
+        let goal = Point2::new(req.goal.position.x, req.goal.position.y);
+        for (field, p) in [("start.position", start), ("goal.position", goal)] {
+            if !(p.x.is_finite() && p.y.is_finite()) {
+                return Err(invalid(format!("{field} is not finite")));
+            }
+        }
+        // 0 means now; a start already past (a slow client) starts now: nothing can be
+        // reserved in the past.
+        let start_time_s = ros_convert::time_to_secs(&req.start_time).max(now_s);
+        let fleet = &mut self.fleet;
+        let stale = fleet.planner.as_ref().is_none_or(|f| now_s < f.time_of(0) || f.step_of(now_s).is_none());
+        if stale {
+            if fleet.planner.is_some() {
+                log_warn!(
+                    &self.logger,
+                    "the clock went back (or jumped far ahead): fleet reservations dropped"
+                );
+            }
+            let planner = FleetPlanner::new(fleet.grid.clone(), fleet.params.clone(), now_s.floor())
+                .map_err(|e| invalid(e.to_string()))?;
+            fleet.planner = Some(planner);
+        }
+        let id = match fleet.ids.get(robot) {
+            Some(&id) => id,
+            None => {
+                let id = RobotId(fleet.names.len() as u32);
+                fleet.names.push(robot.to_string());
+                fleet.ids.insert(robot.to_string(), id);
+                id
+            }
+        };
+        let Some(planner) = fleet.planner.as_mut() else {
+            return Err(invalid("no fleet planner".into()));
+        };
+        match planner.plan_for_robot(id, start, goal, start_time_s) {
+            Ok(timed) => {
+                let msg = ros_convert::timed_path_msg(header.clone(), &timed);
+                self.publish_reserved(header);
+                Ok(msg)
+            }
+            Err(e) => Err(self.fleet.describe(&e, start, goal)),
+        }
+    }
+
+    /// Forgets the reserved cells whose time has passed (each robot keeps at least the
+    /// cell it is parked on) and republishes `reserved_paths` when that changed them.
+    fn prune_traffic(&mut self, header: Header, now_s: f64) {
+        let Some(planner) = self.fleet.planner.as_mut() else { return };
+        let epoch = planner.time_of(0);
+        // The step at or before now: the robot is still leaving that cell.
+        let steps = ((now_s - epoch) / self.fleet.params.step_s).floor();
+        if !(steps.is_finite() && steps >= 1.0 && steps < f64::from(u32::MAX / 2)) {
+            return;
+        }
+        if planner.prune_before(steps as u32) {
+            self.publish_reserved(header);
+        }
+    }
+
+    fn publish_reserved(&self, header: Header) {
+        let Some(planner) = self.fleet.planner.as_ref() else { return };
+        let paths: Vec<(&str, _)> =
+            planner.reserved_paths().into_iter().map(|p| (self.fleet.name(p.robot), p)).collect();
+        // A failed marker publish must not fail the plan that triggered it.
+        if let Err(e) = self.fleet.reserved_pub.publish(&ros_convert::reserved_markers(&header, &paths)) {
+            log_warn!(&self.logger, "reserved_paths not published: {e}");
+        }
+    }
+
     /// One status per robot: scans fused and dropped by reason (the offending field, or
     /// `odom` when no pose was known yet); warns while scans are being dropped.
     fn report_diagnostics(&mut self) {
+        let level =
+            if self.patches_dropped > self.patches_dropped_at_last_report { Level::Warn } else { Level::Ok };
+        self.patches_dropped_at_last_report = self.patches_dropped;
+        self.diagnostics.set(
+            "map_patches",
+            Status::new(level, if level == Level::Ok { "merging patches" } else { "dropping patches" })
+                .with("patches_merged", self.patches_merged)
+                .with("patches_dropped", self.patches_dropped),
+        );
         for feed in &mut self.robots {
             let (level, message) = if feed.dropped > feed.dropped_at_last_report {
                 (Level::Warn, "dropping scans")
@@ -482,6 +773,60 @@ impl Mapper {
             }
             self.diagnostics.set(&format!("scans {}", feed.id), status);
         }
+    }
+}
+
+impl Fleet {
+    fn name(&self, id: RobotId) -> &str {
+        self.names.get(id.0 as usize).map_or("?", String::as_str)
+    }
+
+    /// Error code and a reason in the request's terms (robot names, map coordinates).
+    fn describe(&self, e: &TrafficError, start: Point2, goal: Point2) -> (u8, String) {
+        use PlanFleetPath::Response as R;
+        let at = |p: Point2| format!("({:.3}, {:.3})", p.x, p.y);
+        let (code, reason) = match e {
+            TrafficError::StartOffMap { .. } => {
+                (R::START_OFF_MAP as u8, format!("start {} is off the traffic map", at(start)))
+            }
+            TrafficError::GoalOffMap { .. } => {
+                (R::GOAL_OFF_MAP as u8, format!("goal {} is off the traffic map", at(goal)))
+            }
+            TrafficError::StartInObstacle { .. } => (
+                R::START_IN_OBSTACLE as u8,
+                format!("start {} is in (or closer than the robot radius to) an obstacle", at(start)),
+            ),
+            TrafficError::StartOccupied { by, .. } => (
+                R::START_IN_OBSTACLE as u8,
+                format!("start {} is reserved by {} at the start time", at(start), self.name(*by)),
+            ),
+            TrafficError::GoalInObstacle { .. } => (
+                R::GOAL_IN_OBSTACLE as u8,
+                format!("goal {} is in (or closer than the robot radius to) an obstacle", at(goal)),
+            ),
+            TrafficError::GoalHeld { by, .. } => (
+                R::GOAL_IN_OBSTACLE as u8,
+                format!("goal {} is held indefinitely by {}", at(goal), self.name(*by)),
+            ),
+            TrafficError::Unreachable { .. } => (
+                R::UNREACHABLE as u8,
+                format!("goal {} cannot be reached from start {}", at(goal), at(start)),
+            ),
+            TrafficError::BadStartTime { .. } => {
+                (R::INVALID as u8, "start_time is not finite or out of range".into())
+            }
+            TrafficError::InvalidParam { field, reason } => {
+                (R::INVALID as u8, format!("traffic.{field}: {reason}"))
+            }
+            TrafficError::NoConflictFreePlan { expansions, .. } => (
+                R::NO_CONFLICT_FREE_PATH as u8,
+                format!("no conflict-free plan around the other robots within {expansions} expansions"),
+            ),
+            TrafficError::HeldInPlace { .. } | TrafficError::HoldConflict { .. } => {
+                (R::NO_CONFLICT_FREE_PATH as u8, "no conflict-free plan around the other robots".into())
+            }
+        };
+        (code, reason)
     }
 }
 
@@ -525,6 +870,15 @@ mod tests {
         assert!(matches!(&name, ParamError::Invalid { key, .. } if key == "robot_ids[0]"), "{name}");
         let planner = load(&["planner:=dijkstra"]).unwrap_err();
         assert!(matches!(&planner, ParamError::Invalid { key, .. } if key == "planner"), "{planner}");
+        let unknown = load(&["traffic.step:=1.0"]).unwrap_err();
+        assert!(matches!(&unknown, ParamError::Unknown { key, .. } if key == "traffic.step"), "{unknown}");
+        // 4 x 0.05 m = 0.2 m cells hold no 0.6 m robot.
+        let small = load(&["traffic.cell_factor:=4"]).unwrap_err();
+        assert!(matches!(&small, ParamError::Invalid { key, .. } if key == "traffic.cell_factor"), "{small}");
+        let step = load(&["traffic.step_s:=0"]).unwrap_err();
+        assert!(matches!(&step, ParamError::Invalid { key, .. } if key == "traffic.step_s"), "{step}");
+        let big = load(&["width_cells:=10", "traffic.cell_factor:=12"]).unwrap_err();
+        assert!(matches!(&big, ParamError::Invalid { key, .. } if key == "traffic.cell_factor"), "{big}");
     }
 
     #[test]
@@ -535,6 +889,7 @@ mod tests {
             load_params::<Params>("shared_mapper", "", &args, None).expect("config/shared_mapper.yaml").node;
         assert_eq!(p.fusion, FusionParams::default());
         assert_eq!(p.inflation, InflationParams::default());
+        assert_eq!(p.traffic, TrafficConfig::default());
         assert_eq!((p.width_cells, p.height_cells), (1200, 800));
     }
 }

@@ -320,11 +320,12 @@ impl FleetPlanner {
     }
 
     /// Forget reservations that ended before `step` (keeps the per-cell lists short on a
-    /// long-running node). Parked robots stay.
-    pub fn prune_before(&mut self, step: u32) {
+    /// long-running node). Parked robots stay. Returns whether any reserved path changed.
+    pub fn prune_before(&mut self, step: u32) -> bool {
         for list in &mut self.by_cell {
             list.retain(|&(s, _)| s >= step);
         }
+        let mut changed = false;
         for res in self.paths.values_mut() {
             let drop = step.saturating_sub(res.start_step) as usize;
             // Keep at least the last cell: it is where the robot is parked.
@@ -332,8 +333,10 @@ impl FleetPlanner {
             if drop > 0 {
                 res.cells.drain(..drop);
                 res.start_step += drop as u32;
+                changed = true;
             }
         }
+        changed
     }
 
     /// An idle robot stands on `at` from `from_time_s` until it gets a plan. Refused if
@@ -406,7 +409,8 @@ impl FleetPlanner {
         self.plan_cells_for_robot(robot, s, g, step)
     }
 
-    /// As [`FleetPlanner::plan_for_robot`] with traffic cells and an absolute step.
+    /// As [`FleetPlanner::plan_for_robot`] with traffic cells and an absolute step. On
+    /// failure the robot keeps its previous reservation: it is still somewhere on it.
     pub fn plan_cells_for_robot(
         &mut self,
         robot: RobotId,
@@ -414,8 +418,17 @@ impl FleetPlanner {
         goal: Cell,
         start_step: u32,
     ) -> Result<TimedPath, TrafficError> {
+        let previous = self.paths.get(&robot).cloned();
         self.remove_robot(robot);
-        let cells = self.search(robot, start, goal, start_step)?;
+        let cells = match self.search(robot, start, goal, start_step) {
+            Ok(cells) => cells,
+            Err(e) => {
+                if let Some(p) = previous {
+                    self.reserve(robot, p.start_step, p.cells, true);
+                }
+                return Err(e);
+            }
+        };
         let path = self.to_timed(robot, start_step, &cells);
         self.reserve(robot, start_step, cells, true);
         Ok(path)

@@ -175,3 +175,25 @@ fn random_fleet_on_factory_floor_is_conflict_free() {
     }
     assert!(conflicts(&out.planned, 0).is_empty());
 }
+
+#[test]
+fn failed_replan_keeps_the_previous_reservation_and_prune_reports_changes() {
+    let grid = corridor(4);
+    let spec = *grid.spec();
+    let mut fp = FleetPlanner::new(grid, TrafficParams::default(), 0.0).unwrap();
+    let r = RobotId(1);
+    let p = |x: i32, y: i32| spec.cell_center(Cell::new(x, y));
+    let first = fp.plan_for_robot(r, p(0, 1), p(11, 1), 0.0).unwrap();
+    // A re-plan into an obstacle fails inside the search: the old plan must survive,
+    // since the robot is still following it.
+    assert_eq!(fp.plan_for_robot(r, p(0, 1), p(5, 0), 0.0), Err(TrafficError::GoalInObstacle { robot: r }));
+    assert_eq!(fp.reserved_path(r), Some(first.clone()));
+    // Pruning reports whether it dropped anything; the parked cell always stays.
+    assert!(!fp.prune_before(0));
+    assert!(fp.prune_before(3));
+    assert_eq!(fp.reserved_path(r).unwrap().waypoints[0].step, 3);
+    assert!(fp.prune_before(1000));
+    assert!(!fp.prune_before(1000));
+    assert_eq!(fp.reserved_path(r).unwrap().waypoints.len(), 1);
+    assert_eq!(fp.reserved_path(r).unwrap().waypoints[0].cell, first.waypoints.last().unwrap().cell);
+}
