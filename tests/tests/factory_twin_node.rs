@@ -126,3 +126,54 @@ async fn twin_publishes_the_floor_and_obeys_cmd_vel() {
     let station = stations.lock().unwrap().clone().expect("station");
     assert!(station.state <= StationState::STATE_DOWN as u8 && !station.station_id.is_empty());
 }
+
+/// The inspection camera of the shipped factory: once a part reaches the `inspect`
+/// station, an rgb8 image, a mono16 thermal image and the ground truth arrive. The
+/// twin runs in its own namespace with its own clock topic so it cannot disturb the
+/// test above.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twin_publishes_inspection_camera_images() {
+    use r2r::factory_interfaces::msg::InspectionResult;
+    use r2r::sensor_msgs::msg::Image;
+    isolate_domain();
+    let _twin = NodeProcess::start(
+        "twin_cameras",
+        "factory_twin",
+        &["--ros-args", "-r", "__ns:=/cams", "-r", "/clock:=/cams/clock", "-p", "real_time_factor:=25.0"],
+    );
+    let mut node = observer_node("twin_camera_observer");
+    let image = latest(
+        node.subscribe::<Image>("/cams/inspect/camera/image_raw", QosProfile::default()).expect("sub"),
+    );
+    let thermal = latest(
+        node.subscribe::<Image>("/cams/inspect/thermal/image_raw", QosProfile::default()).expect("sub"),
+    );
+    let truth = latest(
+        node.subscribe::<InspectionResult>("/cams/ground_truth/inspection", QosProfile::default())
+            .expect("sub"),
+    );
+    let _spinner = Spinner::start(node);
+    // The first part needs about 3 simulated minutes to reach the inspect station.
+    let limit = Duration::from_secs(90);
+    assert!(
+        wait_until(limit, || {
+            image.lock().unwrap().is_some()
+                && thermal.lock().unwrap().is_some()
+                && truth.lock().unwrap().is_some()
+        })
+        .await,
+        "no camera images from the twin\n{}",
+        _twin.log()
+    );
+    let img = image.lock().unwrap().clone().expect("image");
+    assert_eq!((img.width, img.height, img.encoding.as_str()), (1280, 1024, "rgb8"));
+    assert_eq!(img.step, img.width * 3);
+    assert_eq!(img.data.len(), (img.step * img.height) as usize);
+    let th = thermal.lock().unwrap().clone().expect("thermal");
+    assert_eq!((th.width, th.height, th.encoding.as_str(), th.is_bigendian), (320, 256, "mono16", 0));
+    assert_eq!(th.step, th.width * 2);
+    let t = truth.lock().unwrap().clone().expect("truth");
+    assert_eq!(t.station_id, "inspect");
+    assert_eq!(t.passed, t.defects.is_empty());
+    assert!(t.max_temperature_k > 250.0, "{t:?}");
+}

@@ -5,7 +5,10 @@
 //! Scenario: 20 stations / machines (bearing + motor each, every other one with a
 //! conveyor belt), telemetry chunks of 4096 samples at 12 kHz once per second per
 //! component, robots doing a seeded random walk with 360-ray scans at 10 Hz, stepped
-//! at 50 Hz (dt = 20 ms). Figures are printed, never asserted.
+//! at 50 Hz (dt = 20 ms). Rows with `cam_hz` > 0 add an inspection camera at every
+//! station (1280x1024 rgb8 + 320x256 mono16 thermal, frames while a part is there).
+//! The render cost per part and per frame is timed on its own at the end. Figures are
+//! printed, never asserted.
 
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -17,7 +20,7 @@ use rand_chacha::ChaCha8Rng;
 const STATIONS: usize = 20;
 const DT: f64 = 0.02;
 
-fn factory_yaml(robots: usize, laser_hz: f64) -> String {
+fn factory_yaml(robots: usize, laser_hz: f64, cam_hz: f64) -> String {
     let mut y = String::new();
     let _ = write!(
         y,
@@ -63,6 +66,15 @@ fn factory_yaml(robots: usize, laser_hz: f64) -> String {
          \x20 fleet: {{ count: {robots}, first: {{ x: 5.0, y: 3.0 }}, spacing_m: 1.5, per_row: {per_row} }}\n\
          telemetry: {{ period_s: 1.0, sample_rate_hz: 12000.0, chunk_samples: 4096 }}\n"
     );
+    if cam_hz > 0.0 {
+        y.push_str("cameras:\n");
+        for m in 0..STATIONS {
+            let _ = writeln!(
+                y,
+                "  - {{ station: s{m}, rate_hz: {cam_hz}, thermal: {{ hotspot_probability: 0.1 }}, defects: {{ scratch: {{ probability: 0.3 }}, pit: {{ probability: 0.3 }}, contamination: {{ probability: 0.3 }} }} }}"
+            );
+        }
+    }
     y
 }
 
@@ -71,10 +83,11 @@ struct Figures {
     rtf: f64,
     scans_per_sim_s: f64,
     chunks_per_sim_s: f64,
+    frames_per_sim_s: f64,
 }
 
-fn measure(robots: usize, laser_hz: f64, sim_s: f64) -> Result<Figures, String> {
-    let mut w = World::from_yaml_str(&factory_yaml(robots, laser_hz)).map_err(|e| e.to_string())?;
+fn measure(robots: usize, laser_hz: f64, cam_hz: f64, sim_s: f64) -> Result<Figures, String> {
+    let mut w = World::from_yaml_str(&factory_yaml(robots, laser_hz, cam_hz)).map_err(|e| e.to_string())?;
     let ids: Vec<String> = w.robots().iter().map(|r| r.id().to_string()).collect();
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let steps_per_cmd = (1.0 / DT) as usize;
@@ -88,19 +101,22 @@ fn measure(robots: usize, laser_hz: f64, sim_s: f64) -> Result<Figures, String> 
         }
         Ok(())
     };
-    // Warm-up: robots get moving, the line fills.
-    for k in 0..(60.0 / DT) as usize {
+    // Warm-up: robots get moving, the line fills (with cameras: every station holds a
+    // part, so every camera is imaging at its rate).
+    let warm_up_s = if cam_hz > 0.0 { 40.0 * STATIONS as f64 } else { 60.0 };
+    for k in 0..(warm_up_s / DT) as usize {
         drive(&mut w, k, &mut rng)?;
         w.step(DT).map_err(|e| e.to_string())?;
     }
     let steps = (sim_s / DT) as usize;
-    let (mut scans, mut chunks) = (0usize, 0usize);
+    let (mut scans, mut chunks, mut frames) = (0usize, 0usize, 0usize);
     let t0 = Instant::now();
     for k in 0..steps {
         drive(&mut w, k, &mut rng)?;
         let out = w.step(DT).map_err(|e| e.to_string())?;
         scans += out.scans.len();
         chunks += out.telemetry.len();
+        frames += out.frames.len();
         std::hint::black_box(&out);
     }
     let wall = t0.elapsed().as_secs_f64();
@@ -109,7 +125,38 @@ fn measure(robots: usize, laser_hz: f64, sim_s: f64) -> Result<Figures, String> 
         rtf: sim_s / wall,
         scans_per_sim_s: scans as f64 / sim_s,
         chunks_per_sim_s: chunks as f64 / sim_s,
+        frames_per_sim_s: frames as f64 / sim_s,
     })
+}
+
+#[cfg(not(feature = "camera"))]
+fn render_cost() -> Result<(f64, f64), String> {
+    Err("built without the `camera` feature".into())
+}
+
+/// Mean render cost of one part (warp, lighting, defects, thermal) and of one frame
+/// (sensor noise, copy out), milliseconds.
+#[cfg(feature = "camera")]
+fn render_cost() -> Result<(f64, f64), String> {
+    use factory_twin::camera::{part_rng, sample_scene, CameraRenderer};
+    let cfg =
+        factory_twin::FactoryConfig::from_yaml_str(&factory_yaml(1, 0.0, 2.0)).map_err(|e| e.to_string())?;
+    let cam = cfg.cameras.first().ok_or("no camera")?;
+    let mut r = CameraRenderer::new(cam, 0, 295.15, 1);
+    let scenes: Vec<_> = (1..=20).map(|p| sample_scene(cam, &mut part_rng(1, 0, p), p, "A")).collect();
+    r.render_part(&scenes[0]).map_err(|e| e.to_string())?; // builds the plate
+    let t0 = Instant::now();
+    let mut parts = Vec::new();
+    for s in &scenes {
+        parts.push(r.render_part(s).map_err(|e| e.to_string())?);
+    }
+    let per_part = t0.elapsed().as_secs_f64() * 1e3 / scenes.len() as f64;
+    let n = 200;
+    let t0 = Instant::now();
+    for k in 0..n {
+        std::hint::black_box(r.frame(&parts[k % parts.len()], k as f64).map_err(|e| e.to_string())?);
+    }
+    Ok((per_part, t0.elapsed().as_secs_f64() * 1e3 / n as f64))
 }
 
 fn main() {
@@ -117,24 +164,32 @@ fn main() {
     let only: Option<usize> = std::env::args().skip(1).find_map(|a| a.parse().ok());
     println!("factory_twin real-time factor (one thread, dt = {DT} s, {STATIONS} stations, 360-ray scans, 4096-sample chunks at 1 Hz)");
     println!(
-        "{:>7} {:>9} {:>12} {:>10} {:>11} {:>12}",
-        "robots", "scan_hz", "step_us", "RTF(x)", "scans/s", "chunks/s"
+        "{:>7} {:>9} {:>8} {:>12} {:>10} {:>11} {:>12} {:>10}",
+        "robots", "scan_hz", "cam_hz", "step_us", "RTF(x)", "scans/s", "chunks/s", "frames/s"
     );
-    let rows: &[(usize, f64, f64)] = &[
-        (50, 10.0, 60.0),
-        (50, 0.0, 60.0),
-        (10, 10.0, 30.0),
-        (100, 10.0, 30.0),
-        (200, 10.0, 20.0),
-        (500, 10.0, 10.0),
+    let rows: &[(usize, f64, f64, f64)] = &[
+        (50, 10.0, 0.0, 60.0),
+        (50, 10.0, 2.0, 60.0),
+        (50, 0.0, 0.0, 60.0),
+        (50, 0.0, 2.0, 60.0),
+        (10, 10.0, 0.0, 30.0),
+        (100, 10.0, 0.0, 30.0),
+        (200, 10.0, 0.0, 20.0),
+        (500, 10.0, 0.0, 10.0),
     ];
-    for &(robots, hz, sim_s) in rows.iter().filter(|r| only.map_or(true, |n| n == r.0)) {
-        match measure(robots, hz, sim_s) {
+    for &(robots, hz, cam_hz, sim_s) in rows.iter().filter(|r| only.map_or(true, |n| n == r.0)) {
+        match measure(robots, hz, cam_hz, sim_s) {
             Ok(f) => println!(
-                "{robots:>7} {hz:>9.0} {:>12.1} {:>10.1} {:>11.0} {:>12.0}",
-                f.step_us, f.rtf, f.scans_per_sim_s, f.chunks_per_sim_s
+                "{robots:>7} {hz:>9.0} {cam_hz:>8.0} {:>12.1} {:>10.1} {:>11.0} {:>12.0} {:>10.1}",
+                f.step_us, f.rtf, f.scans_per_sim_s, f.chunks_per_sim_s, f.frames_per_sim_s
             ),
             Err(e) => println!("{robots:>7} failed: {e}"),
         }
+    }
+    match render_cost() {
+        Ok((part, frame)) => println!(
+            "camera render (1280x1024 rgb8 + 320x256 mono16): {part:.2} ms per part (once), {frame:.2} ms per frame"
+        ),
+        Err(e) => println!("camera render failed: {e}"),
     }
 }

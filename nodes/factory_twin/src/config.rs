@@ -51,6 +51,9 @@ pub struct FactoryConfig {
     pub telemetry: TelemetryConfig,
     #[serde(default)]
     pub health: HealthConfig,
+    /// Inspection cameras, one entry per camera station (none by default).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cameras: Vec<CameraConfig>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -543,6 +546,151 @@ pub struct HealthConfig {
     pub ambient_k: f64,
 }
 
+/// A visible (and optionally thermal) camera looking at the part in work at a station.
+/// Part coordinates: millimetres from the part centre, x to the image right, y to the
+/// image bottom at the nominal pose.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CameraConfig {
+    /// Station whose part in work is imaged (stations[].id).
+    pub station: String,
+    /// Image size, pixels.
+    #[serde(default = "d_cam_width")]
+    pub width_px: u32,
+    #[serde(default = "d_cam_height")]
+    pub height_px: u32,
+    /// Scale of the visible image, pixels per millimetre.
+    #[serde(default = "d_px_per_mm")]
+    pub px_per_mm: f64,
+    /// Frames per simulated second while a part is at the station, hertz.
+    #[serde(default = "d_cam_rate")]
+    pub rate_hz: f64,
+    /// Variants imaged; empty = every variant the station processes.
+    #[serde(default)]
+    pub part_types: Vec<String>,
+    #[serde(default)]
+    pub part: PartLookConfig,
+    #[serde(default)]
+    pub defects: DefectInjectionConfig,
+    #[serde(default)]
+    pub misalignment: MisalignmentConfig,
+    #[serde(default)]
+    pub lighting: LightingConfig,
+    /// Absent: no thermal camera at this station.
+    #[serde(default)]
+    pub thermal: Option<ThermalCameraConfig>,
+}
+
+/// The rendered part: a brushed metal plate with fiducial discs near its corners and
+/// a fiducial cross at its centre.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartLookConfig {
+    #[serde(default = "d_part_w")]
+    pub width_mm: f64,
+    #[serde(default = "d_part_h")]
+    pub height_mm: f64,
+    /// Distance of the corner fiducials from the part edges, millimetres.
+    #[serde(default = "d_fid_inset")]
+    pub fiducial_inset_mm: f64,
+    #[serde(default = "d_fid_diam")]
+    pub fiducial_diameter_mm: f64,
+}
+
+/// Each class is injected at most once per part, with the given probability.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DefectInjectionConfig {
+    #[serde(default)]
+    pub scratch: ScratchConfig,
+    #[serde(default)]
+    pub pit: PitConfig,
+    #[serde(default)]
+    pub contamination: ContaminationConfig,
+}
+
+/// Thin elongated line. Ranges are `[min, max]`, drawn uniformly.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScratchConfig {
+    #[serde(default = "d_scratch_p")]
+    pub probability: f64,
+    #[serde(default = "d_scratch_len")]
+    pub length_mm: [f64; 2],
+    #[serde(default = "d_scratch_w")]
+    pub width_mm: [f64; 2],
+}
+
+/// Small dark compact blob with a specular highlight.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PitConfig {
+    #[serde(default = "d_pit_p")]
+    pub probability: f64,
+    #[serde(default = "d_pit_d")]
+    pub diameter_mm: [f64; 2],
+}
+
+/// Coloured blotch (oil, residue); elliptic, minor/major axis in [0.5, 1].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContaminationConfig {
+    #[serde(default = "d_contam_p")]
+    pub probability: f64,
+    #[serde(default = "d_contam_d")]
+    pub diameter_mm: [f64; 2],
+}
+
+/// Part pose error in front of the camera: Gaussian, zero mean.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MisalignmentConfig {
+    #[serde(default = "d_mis_mm")]
+    pub offset_std_mm: f64,
+    #[serde(default = "d_mis_deg")]
+    pub rotation_std_deg: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LightingConfig {
+    /// Per-part brightness gain scatter (1 +- gain_std), fraction.
+    #[serde(default = "d_gain_std")]
+    pub gain_std: f64,
+    /// Largest brightness change across the part from a random-direction gradient, fraction.
+    #[serde(default = "d_gradient")]
+    pub gradient: f64,
+    /// Sensor noise per frame, grey levels (0..255).
+    #[serde(default = "d_noise_grey")]
+    pub noise_std: f64,
+}
+
+/// Thermal camera co-located with the visible one: same field of view, its own
+/// resolution (mono16, centi-kelvin). The background is at `health.ambient_k`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThermalCameraConfig {
+    #[serde(default = "d_th_width")]
+    pub width_px: u32,
+    #[serde(default = "d_th_height")]
+    pub height_px: u32,
+    /// Part temperature away from hotspots, kelvin.
+    #[serde(default = "d_part_k")]
+    pub part_temperature_k: f64,
+    /// Chance that a part carries one hotspot.
+    #[serde(default = "d_hot_p")]
+    pub hotspot_probability: f64,
+    /// Hotspot peak above the part temperature, kelvin `[min, max]`.
+    #[serde(default = "d_hot_dk")]
+    pub hotspot_delta_k: [f64; 2],
+    /// Gaussian radius (1 sigma) of a hotspot, millimetres `[min, max]`.
+    #[serde(default = "d_hot_r")]
+    pub hotspot_radius_mm: [f64; 2],
+    /// Sensor noise per frame, kelvin.
+    #[serde(default = "d_th_noise")]
+    pub noise_std_k: f64,
+}
+
 // ---- defaults (named so the YAML docs and the code cannot drift apart) ----
 fn d_start_hour() -> f64 {
     6.0
@@ -778,6 +926,88 @@ fn d_ambient() -> f64 {
     295.15
 }
 
+fn d_cam_width() -> u32 {
+    1280
+}
+fn d_cam_height() -> u32 {
+    1024
+}
+fn d_px_per_mm() -> f64 {
+    5.0
+}
+fn d_cam_rate() -> f64 {
+    2.0
+}
+fn d_part_w() -> f64 {
+    200.0
+}
+fn d_part_h() -> f64 {
+    160.0
+}
+fn d_fid_inset() -> f64 {
+    12.0
+}
+fn d_fid_diam() -> f64 {
+    6.0
+}
+fn d_scratch_p() -> f64 {
+    0.1
+}
+fn d_scratch_len() -> [f64; 2] {
+    [2.0, 12.0]
+}
+fn d_scratch_w() -> [f64; 2] {
+    [0.15, 0.4]
+}
+fn d_pit_p() -> f64 {
+    0.1
+}
+fn d_pit_d() -> [f64; 2] {
+    [0.4, 1.5]
+}
+fn d_contam_p() -> f64 {
+    0.05
+}
+fn d_contam_d() -> [f64; 2] {
+    [2.0, 8.0]
+}
+fn d_mis_mm() -> f64 {
+    0.3
+}
+fn d_mis_deg() -> f64 {
+    0.3
+}
+fn d_gain_std() -> f64 {
+    0.05
+}
+fn d_gradient() -> f64 {
+    0.1
+}
+fn d_noise_grey() -> f64 {
+    2.0
+}
+fn d_th_width() -> u32 {
+    320
+}
+fn d_th_height() -> u32 {
+    256
+}
+fn d_part_k() -> f64 {
+    303.15
+}
+fn d_hot_p() -> f64 {
+    0.05
+}
+fn d_hot_dk() -> [f64; 2] {
+    [8.0, 30.0]
+}
+fn d_hot_r() -> [f64; 2] {
+    [3.0, 10.0]
+}
+fn d_th_noise() -> f64 {
+    0.05
+}
+
 macro_rules! default_from_serde {
     ($($t:ty),*) => {$(
         impl Default for $t {
@@ -802,7 +1032,14 @@ default_from_serde!(
     StorageConfig,
     MaintenanceConfig,
     TelemetryConfig,
-    HealthConfig
+    HealthConfig,
+    PartLookConfig,
+    ScratchConfig,
+    PitConfig,
+    ContaminationConfig,
+    MisalignmentConfig,
+    LightingConfig,
+    ThermalCameraConfig
 );
 
 impl FactoryConfig {
@@ -928,6 +1165,7 @@ impl FactoryConfig {
             "must be in [16, 1048576]",
         );
         v.positive("health.ambient_k", self.health.ambient_k);
+        self.validate_cameras(&mut v);
 
         v.finish()
     }
@@ -1237,6 +1475,112 @@ impl FactoryConfig {
         v.finite_in("energy.storage.round_trip_efficiency", s.round_trip_efficiency, 0.01, 1.0, true);
         v.finite_in("energy.storage.offpeak_charge_target_soc", s.offpeak_charge_target_soc, 0.0, 1.0, true);
     }
+
+    fn validate_cameras(&self, v: &mut Validator) {
+        v.unique_ids_named("cameras", "station", self.cameras.iter().map(|c| c.station.as_str()));
+        for (i, c) in self.cameras.iter().enumerate() {
+            let k = format!("cameras[{i}]");
+            let station = self.stations.iter().find(|s| s.id == c.station);
+            v.check(
+                station.is_some(),
+                &format!("{k}.station"),
+                format!("\"{}\"", c.station),
+                format!(
+                    "must name a station in stations[].id: {}",
+                    join(self.stations.iter().map(|s| s.id.as_str()))
+                ),
+            );
+            for (name, px) in [("width_px", c.width_px), ("height_px", c.height_px)] {
+                v.check((16..=8192).contains(&px), &format!("{k}.{name}"), px, "must be in [16, 8192]");
+            }
+            v.finite_in(&format!("{k}.px_per_mm"), c.px_per_mm, 0.1, 100.0, true);
+            v.finite_in(&format!("{k}.rate_hz"), c.rate_hz, 0.01, 100.0, true);
+            if let Some(s) = station {
+                for (j, t) in c.part_types.iter().enumerate() {
+                    v.check(
+                        s.part_variants.contains(t),
+                        &format!("{k}.part_types[{j}]"),
+                        format!("\"{t}\""),
+                        format!("station \"{}\" processes only {}", s.id, s.part_variants.join(", ")),
+                    );
+                }
+            }
+            let p = &c.part;
+            v.positive(&format!("{k}.part.width_mm"), p.width_mm);
+            v.positive(&format!("{k}.part.height_mm"), p.height_mm);
+            v.positive(&format!("{k}.part.fiducial_diameter_mm"), p.fiducial_diameter_mm);
+            let half_min = 0.5 * p.width_mm.min(p.height_mm);
+            v.check(
+                p.fiducial_inset_mm.is_finite()
+                    && p.fiducial_inset_mm > 0.5 * p.fiducial_diameter_mm
+                    && p.fiducial_inset_mm < half_min,
+                &format!("{k}.part.fiducial_inset_mm"),
+                p.fiducial_inset_mm,
+                format!("must be in (fiducial_diameter_mm / 2, min(width_mm, height_mm) / 2 = {half_min})"),
+            );
+            if c.px_per_mm > 0.0 && c.px_per_mm.is_finite() {
+                let (fw, fh) = (f64::from(c.width_px) / c.px_per_mm, f64::from(c.height_px) / c.px_per_mm);
+                v.check(
+                    p.width_mm <= fw && p.height_mm <= fh,
+                    &format!("{k}.part"),
+                    format!("{} x {} mm", p.width_mm, p.height_mm),
+                    format!(
+                        "must fit the field of view, {fw:.1} x {fh:.1} mm (width_px, height_px / px_per_mm)"
+                    ),
+                );
+            }
+            let d = &c.defects;
+            v.finite_in(&format!("{k}.defects.scratch.probability"), d.scratch.probability, 0.0, 1.0, true);
+            v.range_mm(&format!("{k}.defects.scratch.length_mm"), d.scratch.length_mm);
+            v.range_mm(&format!("{k}.defects.scratch.width_mm"), d.scratch.width_mm);
+            v.finite_in(&format!("{k}.defects.pit.probability"), d.pit.probability, 0.0, 1.0, true);
+            v.range_mm(&format!("{k}.defects.pit.diameter_mm"), d.pit.diameter_mm);
+            v.finite_in(
+                &format!("{k}.defects.contamination.probability"),
+                d.contamination.probability,
+                0.0,
+                1.0,
+                true,
+            );
+            v.range_mm(&format!("{k}.defects.contamination.diameter_mm"), d.contamination.diameter_mm);
+            let longest =
+                d.scratch.length_mm[1].max(d.pit.diameter_mm[1]).max(d.contamination.diameter_mm[1]);
+            v.check(
+                longest < 0.5 * p.width_mm.min(p.height_mm),
+                &format!("{k}.defects"),
+                format!("longest defect {longest} mm"),
+                "must be shorter than half the part's smaller side",
+            );
+            v.non_negative(&format!("{k}.misalignment.offset_std_mm"), c.misalignment.offset_std_mm);
+            v.finite_in(
+                &format!("{k}.misalignment.rotation_std_deg"),
+                c.misalignment.rotation_std_deg,
+                0.0,
+                10.0,
+                true,
+            );
+            v.finite_in(&format!("{k}.lighting.gain_std"), c.lighting.gain_std, 0.0, 0.3, true);
+            v.finite_in(&format!("{k}.lighting.gradient"), c.lighting.gradient, 0.0, 0.5, true);
+            v.finite_in(&format!("{k}.lighting.noise_std"), c.lighting.noise_std, 0.0, 50.0, true);
+            if let Some(t) = &c.thermal {
+                let tk = format!("{k}.thermal");
+                for (name, px) in [("width_px", t.width_px), ("height_px", t.height_px)] {
+                    v.check((8..=4096).contains(&px), &format!("{tk}.{name}"), px, "must be in [8, 4096]");
+                }
+                v.finite_in(&format!("{tk}.part_temperature_k"), t.part_temperature_k, 1.0, 600.0, true);
+                v.finite_in(&format!("{tk}.hotspot_probability"), t.hotspot_probability, 0.0, 1.0, true);
+                v.range_mm(&format!("{tk}.hotspot_delta_k"), t.hotspot_delta_k);
+                v.range_mm(&format!("{tk}.hotspot_radius_mm"), t.hotspot_radius_mm);
+                v.check(
+                    t.part_temperature_k + t.hotspot_delta_k[1] < 655.0,
+                    &format!("{tk}.hotspot_delta_k"),
+                    format!("[{}, {}]", t.hotspot_delta_k[0], t.hotspot_delta_k[1]),
+                    "part_temperature_k + max must stay below 655 K (mono16 centi-kelvin)",
+                );
+                v.finite_in(&format!("{tk}.noise_std_k"), t.noise_std_k, 0.0, 10.0, true);
+            }
+        }
+    }
 }
 
 fn mode_name(m: FaultModeConfig) -> &'static str {
@@ -1326,6 +1670,30 @@ impl Validator {
                     &format!("{key}[{i}].id"),
                     format!("\"{id}\""),
                     "is used twice; ids must be unique",
+                );
+            }
+        }
+    }
+
+    /// `[min, max]` with `0 < min <= max`, all finite.
+    fn range_mm(&mut self, key: &str, r: [f64; 2]) {
+        self.check(
+            r[0].is_finite() && r[1].is_finite() && r[0] > 0.0 && r[0] <= r[1],
+            key,
+            format!("[{}, {}]", r[0], r[1]),
+            "must be [min, max] with 0 < min <= max",
+        );
+    }
+
+    /// Like `unique_ids` for lists keyed by another field than `id`.
+    fn unique_ids_named<'a>(&mut self, key: &str, field: &str, ids: impl Iterator<Item = &'a str>) {
+        let mut seen = BTreeSet::new();
+        for (i, id) in ids.enumerate() {
+            if !seen.insert(id) {
+                self.issue(
+                    &format!("{key}[{i}].{field}"),
+                    format!("\"{id}\""),
+                    "is used twice; one camera per station",
                 );
             }
         }

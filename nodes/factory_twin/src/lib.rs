@@ -21,6 +21,7 @@
 pub mod arm;
 pub mod battery;
 pub mod bearing;
+pub mod camera;
 pub mod config;
 pub mod energy;
 pub mod error;
@@ -36,7 +37,8 @@ pub mod world;
 pub use arm::{JointState, JointTrajectory, TrajectoryPoint};
 pub use battery::Battery;
 pub use bearing::{BearingGeometry, DefectFrequencies};
-pub use config::{ComponentType, FactoryConfig};
+pub use camera::{CameraFrame, DefectClass, Encoding, ImageBuffer, InspectionTruth};
+pub use config::{CameraConfig, ComponentType, FactoryConfig};
 pub use energy::EnergyState;
 pub use error::{CommandError, ConfigError, ConfigIssue};
 pub use floor::Floor;

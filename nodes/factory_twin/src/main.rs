@@ -5,19 +5,23 @@
 //! It is the time source (/clock) and publishes what Gazebo + ros_gz_bridge or the real
 //! floor would: per robot `<id>/odom`, `<id>/scan`, `<id>/joint_states`,
 //! `<id>/battery`; per machine `machine_telemetry`; `station_states`, `energy_state`
-//! and `markers`. It takes `<id>/cmd_vel`, `<id>/joint_trajectory` and the
-//! `start_maintenance` service. All simulation lives in the `factory_twin` library;
+//! and `markers`; per camera station `<station>/camera/image_raw`,
+//! `<station>/thermal/image_raw` and the evaluation-only `ground_truth/inspection`.
+//! It takes `<id>/cmd_vel`, `<id>/joint_trajectory` and the `start_maintenance`
+//! service. All simulation lives in the `factory_twin` library;
 //! this file only paces it and converts messages (see `ros_convert.rs`).
 
 mod ros_convert;
 
 use factory_node::params::{check_range, ParamError, Validate};
-use factory_node::r2r::factory_interfaces::msg::{EnergyState, MachineTelemetry, StationState};
+use factory_node::r2r::factory_interfaces::msg::{
+    EnergyState, InspectionResult, MachineTelemetry, MaintenanceEvent, StationState,
+};
 use factory_node::r2r::factory_interfaces::srv::StartMaintenance;
 use factory_node::r2r::geometry_msgs::msg::Twist;
 use factory_node::r2r::nav_msgs::msg::Odometry;
 use factory_node::r2r::rosgraph_msgs::msg::Clock;
-use factory_node::r2r::sensor_msgs::msg::{BatteryState, JointState, LaserScan};
+use factory_node::r2r::sensor_msgs::msg::{BatteryState, Image, JointState, LaserScan};
 use factory_node::r2r::trajectory_msgs::msg::JointTrajectory;
 use factory_node::r2r::visualization_msgs::msg::MarkerArray;
 use factory_node::r2r::{log_info, log_warn, QosProfile};
@@ -87,6 +91,14 @@ struct RobotPublishers {
     battery: Publisher<BatteryState>,
 }
 
+/// A camera station's publishers, in the order of `FactoryConfig::cameras`.
+struct CameraPublishers {
+    image: Publisher<Image>,
+    thermal: Option<Publisher<Image>>,
+    image_frame: String,
+    thermal_frame: String,
+}
+
 /// Simulated time as h:mm:ss.
 fn clock_text(seconds: f64) -> String {
     let s = seconds.max(0.0) as u64;
@@ -127,11 +139,27 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
             ctx.subscribe::<JointTrajectory>(&format!("{id}/joint_trajectory"))?.map(move |m| (i, m)).boxed(),
         );
     }
+    let mut cameras = Vec::new();
+    for c in &world.config().cameras {
+        let id = &c.station;
+        cameras.push(CameraPublishers {
+            image: ctx.publisher(&format!("{id}/camera/image_raw"))?,
+            thermal: match c.thermal {
+                Some(_) => Some(ctx.publisher(&format!("{id}/thermal/image_raw"))?),
+                None => None,
+            },
+            image_frame: format!("{id}/camera_optical_frame"),
+            thermal_frame: format!("{id}/thermal_optical_frame"),
+        });
+    }
+    // Evaluation only: what the cameras really show. The autonomy must not read it.
+    let truth_pub = ctx.publisher::<InspectionResult>("ground_truth/inspection")?;
     let telemetry_pub = ctx.publisher::<MachineTelemetry>("machine_telemetry")?;
     let station_pub = ctx.publisher::<StationState>("station_states")?;
     let energy_pub = ctx.publisher::<EnergyState>("energy_state")?;
     let marker_pub = ctx.publisher::<MarkerArray>("markers")?;
     let mut maintenance_requests = ctx.service::<StartMaintenance::Service>("start_maintenance")?;
+    let maintenance_events = ctx.publisher::<MaintenanceEvent>("maintenance_events")?;
     let (logger, diagnostics) = (ctx.logger().to_string(), ctx.diagnostics());
     let mut lifecycle = ctx.lifecycle();
     log_info!(
@@ -168,7 +196,10 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
                 }
             }
             while let Some(Some(req)) = maintenance_requests.next().now_or_never() {
-                let reply = ros_convert::start_maintenance(&mut world, &req.message);
+                let (reply, event) = ros_convert::start_maintenance(&mut world, &req.message);
+                if let Some(event) = event {
+                    maintenance_events.publish(&event)?;
+                }
                 if !reply.accepted {
                     rejected += 1;
                     log_warn!(&logger, "start_maintenance rejected: {}", reply.message);
@@ -184,6 +215,22 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
                 let robot = &world.robots()[scan.robot];
                 robots[scan.robot].scan.publish(&ros_convert::laser_scan(robot, &scan.scan))?;
             }
+            for frame in &out.frames {
+                let Some(publishers) = cameras.get(frame.camera) else { continue };
+                publishers.image.publish(&ros_convert::image(
+                    &frame.image,
+                    frame.stamp_s,
+                    &publishers.image_frame,
+                ))?;
+                if let (Some(publisher), Some(thermal)) = (&publishers.thermal, &frame.thermal) {
+                    publisher.publish(&ros_convert::image(
+                        thermal,
+                        frame.stamp_s,
+                        &publishers.thermal_frame,
+                    ))?;
+                }
+                truth_pub.publish(&ros_convert::inspection_truth(frame))?;
+            }
             for chunk in &out.telemetry {
                 telemetry_pub.publish(&ros_convert::telemetry(chunk))?;
             }
@@ -194,10 +241,20 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
                         failures += 1;
                         log_warn!(&logger, "{machine_id}/{component_id} failed ({})", fault.as_str());
                     }
-                    Event::MaintenanceDone { robot_id, machine_id, component_id, .. } => {
+                    Event::MaintenanceDone { robot_id, machine_id, component_id, action, .. } => {
+                        maintenance_events.publish(&ros_convert::maintenance_done(
+                            robot_id,
+                            machine_id,
+                            component_id,
+                            *action,
+                            now,
+                        ))?;
                         log_info!(&logger, "{robot_id} finished maintenance of {machine_id}/{component_id}");
                     }
                     Event::BatteryEmpty { robot_id, .. } => log_warn!(&logger, "{robot_id}: battery empty"),
+                    Event::CameraError { station_id, message, .. } => {
+                        log_warn!(&logger, "{station_id}: camera frame skipped: {message}")
+                    }
                     _ => {}
                 }
             }

@@ -3,16 +3,19 @@
 
 use factory_node::msg_const;
 use factory_node::r2r::builtin_interfaces::msg::Time;
-use factory_node::r2r::factory_interfaces::msg::{EnergyState, MachineTelemetry, StationState};
+use factory_node::r2r::factory_interfaces::msg::{
+    Defect, EnergyState, InspectionResult, MachineTelemetry, MaintenanceEvent, StationState,
+};
 use factory_node::r2r::factory_interfaces::srv::StartMaintenance;
 use factory_node::r2r::geometry_msgs::msg::{
     Point, Pose, PoseWithCovariance, Quaternion, Twist, TwistWithCovariance, Vector3,
 };
 use factory_node::r2r::nav_msgs::msg::Odometry;
-use factory_node::r2r::sensor_msgs::msg::{BatteryState, JointState, LaserScan};
+use factory_node::r2r::sensor_msgs::msg::{BatteryState, Image, JointState, LaserScan, RegionOfInterest};
 use factory_node::r2r::std_msgs::msg::{ColorRGBA, Header};
 use factory_node::r2r::trajectory_msgs::msg::JointTrajectory;
 use factory_node::r2r::visualization_msgs::msg::{Marker, MarkerArray};
+use factory_twin::camera::{BBoxPx, CameraFrame, DefectClass, ImageBuffer};
 use factory_twin::line::{StationState as TwinStationState, StationStatus};
 use factory_twin::{
     arm, ComponentTelemetry, EnergyState as TwinEnergy, MaintenanceAction, Robot, Scan, Twist2, World,
@@ -182,8 +185,38 @@ pub fn energy(e: &TwinEnergy, now: f64) -> EnergyState {
     }
 }
 
-/// Runs a StartMaintenance request against the world; the reply says why if refused.
-pub fn start_maintenance(world: &mut World, req: &StartMaintenance::Request) -> StartMaintenance::Response {
+/// Runs a StartMaintenance request against the world; the reply says why if refused,
+/// and an accepted request or cancel yields the event to publish.
+pub fn start_maintenance(
+    world: &mut World,
+    req: &StartMaintenance::Request,
+) -> (StartMaintenance::Response, Option<MaintenanceEvent>) {
+    let refused = |message: String| StartMaintenance::Response { accepted: false, message, duration_s: 0.0 };
+    let now = world.time_s();
+    let event = |kind: u8, message: String| MaintenanceEvent {
+        header: header(now, ""),
+        robot_id: req.robot_id.clone(),
+        machine_id: req.machine_id.clone(),
+        component_id: req.component_id.clone(),
+        action: req.action.clone(),
+        event: kind,
+        message,
+    };
+    if req.action == msg_const(StartMaintenance::Request::ACTION_CANCEL) {
+        return match world.cancel_maintenance(&req.robot_id) {
+            Ok(Some(_)) => {
+                let ev = event(MaintenanceEvent::EVENT_CANCELLED as u8, "cancelled on request".into());
+                (
+                    StartMaintenance::Response { accepted: true, message: String::new(), duration_s: 0.0 },
+                    Some(ev),
+                )
+            }
+            Ok(None) => {
+                (refused(format!("robot_id = {:?}: no maintenance work in progress", req.robot_id)), None)
+            }
+            Err(e) => (refused(e.to_string()), None),
+        };
+    }
     let cfg = &world.config().maintenance;
     let action = match req.action.as_str() {
         a if a == msg_const(StartMaintenance::Request::ACTION_REPAIR) => {
@@ -198,15 +231,43 @@ pub fn start_maintenance(world: &mut World, req: &StartMaintenance::Request) -> 
         _ => None,
     };
     let Some((action, duration_s)) = action else {
-        return StartMaintenance::Response {
-            accepted: false,
-            message: format!("action = {:?}: the twin simulates repair, replace and lubricate", req.action),
-            duration_s: 0.0,
-        };
+        let msg =
+            format!("action = {:?}: the twin simulates repair, replace, lubricate and cancel", req.action);
+        return (refused(msg), None);
     };
     match world.start_maintenance(&req.robot_id, &req.machine_id, &req.component_id, action) {
-        Ok(()) => StartMaintenance::Response { accepted: true, message: String::new(), duration_s },
-        Err(e) => StartMaintenance::Response { accepted: false, message: e.to_string(), duration_s: 0.0 },
+        Ok(()) => {
+            let ev = event(
+                MaintenanceEvent::EVENT_STARTED as u8,
+                format!("{duration_s:.0} s of work within reach"),
+            );
+            (StartMaintenance::Response { accepted: true, message: String::new(), duration_s }, Some(ev))
+        }
+        Err(e) => (refused(e.to_string()), None),
+    }
+}
+
+/// The DONE event of a finished maintenance action.
+pub fn maintenance_done(
+    robot_id: &str,
+    machine_id: &str,
+    component_id: &str,
+    action: MaintenanceAction,
+    now: f64,
+) -> MaintenanceEvent {
+    let action = match action {
+        MaintenanceAction::Repair => msg_const(StartMaintenance::Request::ACTION_REPAIR),
+        MaintenanceAction::Replace => msg_const(StartMaintenance::Request::ACTION_REPLACE),
+        MaintenanceAction::Lubricate => msg_const(StartMaintenance::Request::ACTION_LUBRICATE),
+    };
+    MaintenanceEvent {
+        header: header(now, ""),
+        robot_id: robot_id.to_string(),
+        machine_id: machine_id.to_string(),
+        component_id: component_id.to_string(),
+        action: action.to_string(),
+        event: MaintenanceEvent::EVENT_DONE as u8,
+        message: String::new(),
     }
 }
 
@@ -256,4 +317,73 @@ pub fn markers(world: &World, now: f64) -> MarkerArray {
         });
     }
     MarkerArray { markers }
+}
+
+/// sensor_msgs/Image of a twin image buffer (rgb8 or mono16 little-endian).
+pub fn image(buf: &ImageBuffer, now: f64, frame_id: &str) -> Image {
+    Image {
+        header: header(now, frame_id),
+        height: buf.height,
+        width: buf.width,
+        encoding: buf.encoding.as_str().to_string(),
+        is_bigendian: 0,
+        step: buf.step,
+        data: buf.data.clone(),
+    }
+}
+
+fn roi(b: &BBoxPx) -> RegionOfInterest {
+    RegionOfInterest { x_offset: b.x, y_offset: b.y, width: b.width, height: b.height, do_rectify: false }
+}
+
+/// Ground truth of a frame as an InspectionResult, for evaluation only. Every injected
+/// defect and hotspot is listed with confidence 1; hotspot boxes are thermal pixels.
+pub fn inspection_truth(frame: &CameraFrame) -> InspectionResult {
+    let t = &frame.truth;
+    let mut defects: Vec<Defect> = t
+        .defects
+        .iter()
+        .map(|d| Defect {
+            defect_class: match d.class {
+                DefectClass::Scratch => Defect::CLASS_SCRATCH as u8,
+                DefectClass::Pit => Defect::CLASS_PIT as u8,
+                DefectClass::Contamination => Defect::CLASS_CONTAMINATION as u8,
+            },
+            bbox: roi(&d.bbox),
+            center_x_mm: d.center_x_mm as f32,
+            center_y_mm: d.center_y_mm as f32,
+            length_mm: d.length_mm as f32,
+            width_mm: d.width_mm as f32,
+            area_mm2: d.area_mm2 as f32,
+            peak_temperature_k: 0.0,
+            severity: 1.0,
+            confidence: 1.0,
+        })
+        .collect();
+    defects.extend(t.hotspots.iter().map(|h| Defect {
+        defect_class: Defect::CLASS_HOTSPOT as u8,
+        bbox: roi(&h.bbox),
+        center_x_mm: h.center_x_mm as f32,
+        center_y_mm: h.center_y_mm as f32,
+        length_mm: (4.0 * h.radius_mm) as f32,
+        width_mm: (4.0 * h.radius_mm) as f32,
+        area_mm2: (std::f64::consts::PI * 4.0 * h.radius_mm * h.radius_mm) as f32,
+        peak_temperature_k: h.peak_k as f32,
+        severity: 1.0,
+        confidence: 1.0,
+    }));
+    InspectionResult {
+        header: header(frame.stamp_s, &format!("{}/camera_optical_frame", frame.station_id)),
+        inspection_id: format!("truth/{}/{}/{}", frame.station_id, t.part_id, frame.seq),
+        station_id: frame.station_id.clone(),
+        part_id: t.part_id.to_string(),
+        part_type: t.part_type.clone(),
+        passed: t.passed(),
+        defects,
+        offset_x_mm: t.offset_x_mm as f32,
+        offset_y_mm: t.offset_y_mm as f32,
+        rotation_deg: t.rotation_deg as f32,
+        max_temperature_k: t.max_temperature_k as f32,
+        processing_time_ms: 0.0,
+    }
 }

@@ -8,6 +8,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 
 use crate::arm::JointTrajectory;
+use crate::camera::CameraFrame;
 use crate::config::{ChargerConfig, DockConfig, FactoryConfig};
 use crate::energy::{Energy, EnergyState};
 use crate::error::{CommandError, ConfigError, ConfigIssue};
@@ -62,6 +63,12 @@ pub enum Event {
         stamp_s: f64,
         robot_id: String,
     },
+    /// OpenCV refused to render a camera frame; the frame is skipped.
+    CameraError {
+        stamp_s: f64,
+        station_id: String,
+        message: String,
+    },
 }
 
 /// A scan taken during the step, for sensor_msgs/LaserScan (geometry in `Robot::laser`).
@@ -78,6 +85,22 @@ pub struct StepOutput {
     pub events: Vec<Event>,
     pub scans: Vec<ScanOutput>,
     pub telemetry: Vec<ComponentTelemetry>,
+    /// Inspection camera frames (empty without cameras or the `camera` feature).
+    pub frames: Vec<CameraFrame>,
+}
+
+/// A camera station: renders the part at its station while one is there.
+#[cfg(feature = "camera")]
+#[derive(Debug, Clone)]
+struct CameraState {
+    /// index into the line's stations
+    station: usize,
+    /// variant indices imaged
+    variants: Vec<usize>,
+    renderer: crate::camera::CameraRenderer,
+    /// the part at the station, rendered once when it arrived
+    current: Option<crate::camera::RenderedPart>,
+    next_frame_s: f64,
 }
 
 /// The factory twin.
@@ -95,6 +118,8 @@ pub struct World {
     energy: Energy,
     /// largest robot radius, for neighbour searches, metres
     max_radius_m: f64,
+    #[cfg(feature = "camera")]
+    cameras: Vec<CameraState>,
 }
 
 // Independent random streams per subsystem, so adding a robot does not change the
@@ -205,6 +230,28 @@ impl World {
         let line = Line::new(&cfg, |id| machine_index.get(id).copied().unwrap_or(0));
         let energy = Energy::new(cfg.energy.clone(), cfg.start_time_of_day_h);
         let max_radius_m = robots.iter().map(|r| r.params.radius_m).fold(0.0, f64::max);
+        #[cfg(feature = "camera")]
+        let cameras = cfg
+            .cameras
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let variants = line
+                    .variants()
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, v)| c.part_types.is_empty() || c.part_types.contains(v))
+                    .map(|(k, _)| k)
+                    .collect();
+                CameraState {
+                    station: line.stations.iter().position(|s| s.cfg.id == c.station).unwrap_or(0),
+                    variants,
+                    renderer: crate::camera::CameraRenderer::new(c, i, cfg.health.ambient_k, cfg.seed),
+                    current: None,
+                    next_frame_s: 0.0,
+                }
+            })
+            .collect();
         Ok(Self {
             cfg,
             time_s: 0.0,
@@ -217,6 +264,8 @@ impl World {
             line,
             energy,
             max_radius_m,
+            #[cfg(feature = "camera")]
+            cameras,
         })
     }
 
@@ -502,6 +551,8 @@ impl World {
 
         // 4. Sensors that fell due.
         self.take_scans(out);
+        #[cfg(feature = "camera")]
+        self.take_frames(out);
         let tel = self.cfg.telemetry.clone();
         for m in &mut self.machines {
             if self.time_s >= m.next_telemetry_s {
@@ -641,6 +692,58 @@ impl World {
             }
         }
         docked
+    }
+
+    /// The part at a camera station (in work, or finished and waiting for room
+    /// downstream) is imaged at the camera rate, the first frame when it arrives. Its
+    /// scene is drawn from (seed, camera, part id) and painted once.
+    #[cfg(feature = "camera")]
+    fn take_frames(&mut self, out: &mut StepOutput) {
+        let now = self.time_s;
+        for cam in &mut self.cameras {
+            let Some(st) = self.line.stations.get(cam.station) else { continue };
+            let part = st.current.as_ref().map(|(p, _)| p).or(st.done.as_ref());
+            let Some(part) = part.filter(|p| cam.variants.contains(&p.variant)) else {
+                cam.current = None;
+                continue;
+            };
+            if cam.current.as_ref().map(|c| c.scene.part_id) != Some(part.id) {
+                let cfg = cam.renderer.config();
+                let variant = self.line.variants().get(part.variant).cloned().unwrap_or_default();
+                let mut rng = crate::camera::part_rng(self.cfg.seed, cam.renderer.camera(), part.id);
+                let scene = crate::camera::sample_scene(cfg, &mut rng, part.id, &variant);
+                match cam.renderer.render_part(&scene) {
+                    Ok(r) => cam.current = Some(r),
+                    Err(e) => {
+                        cam.current = None;
+                        out.events.push(Event::CameraError {
+                            stamp_s: now,
+                            station_id: st.cfg.id.clone(),
+                            message: e.to_string(),
+                        });
+                        continue;
+                    }
+                }
+                cam.next_frame_s = now;
+            }
+            if now + 1e-9 < cam.next_frame_s {
+                continue;
+            }
+            let period = 1.0 / cam.renderer.config().rate_hz;
+            cam.next_frame_s += period;
+            if cam.next_frame_s <= now {
+                cam.next_frame_s = now + period;
+            }
+            let Some(part) = &cam.current else { continue };
+            match cam.renderer.frame(part, now) {
+                Ok(f) => out.frames.push(f),
+                Err(e) => out.events.push(Event::CameraError {
+                    stamp_s: now,
+                    station_id: st.cfg.id.clone(),
+                    message: e.to_string(),
+                }),
+            }
+        }
     }
 
     fn take_scans(&mut self, out: &mut StepOutput) {
