@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The main job: the whole factory on the embedded digital twin, through the project's
 # launch runner and launch/factory.launch.xml, for SIM_SECONDS of simulated time
-# (default 28800: one 8-hour shift) as fast as the machine allows. Progress lines come
+# (default 3600: one simulated hour) as fast as the machine allows. Progress lines come
 # from the twin every 10 simulated minutes; the launch ends when the twin's shift ends.
 # Expects .ros/env.sh sourced and release binaries built (./factory run does both).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-sim_seconds=${1:-28800}
+sim_seconds=${1:-3600}
 out="$ROOT/out/main_job"
 mkdir -p "$out"
 

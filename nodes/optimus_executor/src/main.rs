@@ -629,15 +629,19 @@ impl ExecutorNode {
     fn publish_status(&mut self) {
         let now_s = self.now_s();
         let state = self.exec.state(now_s);
-        let msg = ros_convert::status_msg(
-            header(&self.clock, &self.frame_id),
-            &self.robot_id,
-            &state,
-            &self.readings,
-            &self.capabilities,
-        );
-        if let Err(e) = self.status.publish(&msg) {
-            log_warn!(&self.logger, "robot_status not published: {e}");
+        // A robot that does not yet know where it is or how charged it is offers no
+        // heartbeat: the coordinator would plan with a made-up pose and an empty battery.
+        if self.readings.pose.is_some() && self.readings.soc.is_some() {
+            let msg = ros_convert::status_msg(
+                header(&self.clock, &self.frame_id),
+                &self.robot_id,
+                &state,
+                &self.readings,
+                &self.capabilities,
+            );
+            if let Err(e) = self.status.publish(&msg) {
+                log_warn!(&self.logger, "robot_status not published: {e}");
+            }
         }
         let level = match state.state {
             RobotStateKind::Error => Level::Warn,
