@@ -9,9 +9,12 @@
 //! Errors name the key, the bad value and what is allowed, so a roboticist can fix a
 //! launch file without reading the source. This module needs no ROS installation.
 
-use serde::de::DeserializeOwned;
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, Visitor};
+use serde::{Deserializer, Serialize};
 use serde_yaml::{Mapping, Value};
 use std::fmt;
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
 /// Why the parameters of a node could not be loaded.
@@ -387,6 +390,73 @@ fn describe(v: &Value) -> &'static str {
         Value::Sequence(_) => "a list",
         Value::Mapping(_) => "a map",
         Value::Tagged(_) => "a tagged value",
+    }
+}
+
+/// For a nested parameter section whose type comes from an algorithm core (serde
+/// `default` but not `deny_unknown_fields`): `#[serde(deserialize_with = "strict_section")]`
+/// refuses a misspelt key (`fusion.l_hitt`) instead of silently using the default. It
+/// deserialises in place, so errors carry the full key and [`load_params`] reports an
+/// unknown one as an unknown parameter.
+pub fn strict_section<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned + Serialize + Default,
+{
+    struct SectionVisitor<T>(PhantomData<T>);
+    impl<'de, T: DeserializeOwned + Serialize + Default> Visitor<'de> for SectionVisitor<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a map of parameters")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+            let known = match serde_yaml::to_value(T::default()) {
+                Ok(serde_yaml::Value::Mapping(m)) => {
+                    m.keys().filter_map(|k| k.as_str().map(String::from)).collect()
+                }
+                _ => Vec::new(),
+            };
+            T::deserialize(MapAccessDeserializer::new(KnownKeys { inner: map, known, unknown: None }))
+        }
+    }
+    d.deserialize_map(SectionVisitor(PhantomData))
+}
+
+/// A map whose keys must be among `known`; an unknown key fails as its value is read, so
+/// the error's path names it.
+struct KnownKeys<A> {
+    inner: A,
+    known: Vec<String>,
+    unknown: Option<String>,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for KnownKeys<A> {
+    type Error = A::Error;
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
+        let Some(key) = self.inner.next_key::<String>()? else { return Ok(None) };
+        if !self.known.contains(&key) {
+            self.unknown = Some(key.clone());
+        }
+        seed.deserialize(IntoDeserializer::<A::Error>::into_deserializer(key)).map(Some)
+    }
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        match self.unknown.take() {
+            None => self.inner.next_value_seed(seed),
+            Some(key) => {
+                let expected: Vec<String> = self.known.iter().map(|k| format!("`{k}`")).collect();
+                // serde's own wording, which the support crate turns into "unknown parameter".
+                let message = format!("unknown field `{key}`, expected one of {}", expected.join(", "));
+                self.inner.next_value_seed(Reject::<V::Value>(message, PhantomData))
+            }
+        }
+    }
+}
+
+struct Reject<T>(String, PhantomData<T>);
+impl<'de, T> DeserializeSeed<'de> for Reject<T> {
+    type Value = T;
+    fn deserialize<D: Deserializer<'de>>(self, _: D) -> Result<T, D::Error> {
+        Err(serde::de::Error::custom(self.0))
     }
 }
 

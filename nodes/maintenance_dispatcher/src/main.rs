@@ -13,7 +13,7 @@ mod ros_convert;
 
 use factory_node::clock::Clock;
 use factory_node::diagnostics::{Diagnostics, Level, Status};
-use factory_node::params::{check_not_empty, check_range, ParamError, Validate};
+use factory_node::params::{check_not_empty, check_range, strict_section, ParamError, Validate};
 use factory_node::r2r::factory_interfaces::msg::{
     MachineHealth as MachineHealthMsg, MachineTelemetry, StationState as StationStateMsg, TaskRequest,
     WorkOrder as WorkOrderMsg,
@@ -26,12 +26,9 @@ use maintenance_dispatcher::{
     ProductionForecast, ProductionSlot, PrognosisParams, WorkOrder, WorkOrderEvent, WorkOrderStatus,
 };
 use ros_convert::{Layout, StationTable};
-use serde::de::value::MapAccessDeserializer;
-use serde::de::{DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, Visitor};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::marker::PhantomData;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -126,71 +123,6 @@ fn value_at<'a>(root: &'a serde_yaml::Value, path: &str) -> Option<&'a serde_yam
         }
     }
     Some(v)
-}
-
-/// The core's parameter sections are `#[serde(default)]` but not `deny_unknown_fields`;
-/// this refuses a misspelt key (`analysis.window`) instead of silently using the
-/// default, with the full key in the error (as shared_mapper does).
-fn strict_section<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: DeserializeOwned + Serialize + Default,
-{
-    struct SectionVisitor<T>(PhantomData<T>);
-    impl<'de, T: DeserializeOwned + Serialize + Default> Visitor<'de> for SectionVisitor<T> {
-        type Value = T;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a map of parameters")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
-            let known = match serde_yaml::to_value(T::default()) {
-                Ok(serde_yaml::Value::Mapping(m)) => {
-                    m.keys().filter_map(|k| k.as_str().map(String::from)).collect()
-                }
-                _ => Vec::new(),
-            };
-            T::deserialize(MapAccessDeserializer::new(KnownKeys { inner: map, known, unknown: None }))
-        }
-    }
-    d.deserialize_map(SectionVisitor(PhantomData))
-}
-
-/// A map whose keys must be among `known`; an unknown key fails as its value is read, so
-/// the error's path names it.
-struct KnownKeys<A> {
-    inner: A,
-    known: Vec<String>,
-    unknown: Option<String>,
-}
-
-impl<'de, A: MapAccess<'de>> MapAccess<'de> for KnownKeys<A> {
-    type Error = A::Error;
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
-        let Some(key) = self.inner.next_key::<String>()? else { return Ok(None) };
-        if !self.known.contains(&key) {
-            self.unknown = Some(key.clone());
-        }
-        seed.deserialize(IntoDeserializer::<A::Error>::into_deserializer(key)).map(Some)
-    }
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
-        match self.unknown.take() {
-            None => self.inner.next_value_seed(seed),
-            Some(key) => {
-                let expected: Vec<String> = self.known.iter().map(|k| format!("`{k}`")).collect();
-                // serde's own wording, which the support crate turns into "unknown parameter".
-                let message = format!("unknown field `{key}`, expected one of {}", expected.join(", "));
-                self.inner.next_value_seed(Reject::<V::Value>(message, PhantomData))
-            }
-        }
-    }
-}
-
-struct Reject<T>(String, PhantomData<T>);
-impl<'de, T> DeserializeSeed<'de> for Reject<T> {
-    type Value = T;
-    fn deserialize<D: Deserializer<'de>>(self, _: D) -> Result<T, D::Error> {
-        Err(serde::de::Error::custom(self.0))
-    }
 }
 
 fn resolve(path: &str) -> PathBuf {
