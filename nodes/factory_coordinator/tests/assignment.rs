@@ -1,5 +1,7 @@
-//! The exact solver equals brute force on small random instances and never loses to greedy.
+//! The exact solvers (LAPJV behind `solve_exact`, and the reference Hungarian) equal brute
+//! force on small random instances, equal each other on larger ones, and never lose to greedy.
 
+use factory_coordinator::assignment::{solve_exact_hungarian, solve_exact_lapjv};
 use factory_coordinator::{solve_exact, solve_greedy, AssignmentResult, CostMatrix, INFEASIBLE};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -63,14 +65,91 @@ fn exact_equals_brute_force_on_small_instances() {
         let cols = rng.gen_range(1..=7);
         let p = [0.0, 0.2, 0.5][case % 3];
         let m = random_matrix(&mut rng, rows, cols, p);
-        let exact = solve_exact(&m);
-        assert_valid(&m, &exact);
         let (count, cost) = brute_force(&m);
-        assert_eq!(exact.assigned, count, "case {case} {rows}x{cols}");
+        for (name, exact) in [
+            ("exact", solve_exact(&m)),
+            ("hungarian", solve_exact_hungarian(&m)),
+            ("lapjv", solve_exact_lapjv(&m)),
+        ] {
+            assert_valid(&m, &exact);
+            assert_eq!(exact.assigned, count, "{name} case {case} {rows}x{cols}");
+            assert!(
+                (exact.total_cost - cost).abs() < 1e-6,
+                "{name} case {case}: {} vs brute {cost}",
+                exact.total_cost
+            );
+        }
+    }
+}
+
+/// Many ties (integer costs 0..4) are where float LAPJV implementations tend to cycle or err.
+#[test]
+fn lapjv_equals_brute_force_with_many_ties() {
+    let mut rng = ChaCha8Rng::seed_from_u64(19);
+    for case in 0..300 {
+        let rows = rng.gen_range(1..=7);
+        let cols = rng.gen_range(1..=7);
+        let p = [0.0, 0.3][case % 2];
+        let m = CostMatrix::from_fn(rows, cols, |_, _| {
+            if rng.gen_bool(p) {
+                INFEASIBLE
+            } else {
+                f64::from(rng.gen_range(0u8..4))
+            }
+        });
+        let lap = solve_exact_lapjv(&m);
+        assert_valid(&m, &lap);
+        let (count, cost) = brute_force(&m);
+        assert_eq!(lap.assigned, count, "case {case} {rows}x{cols}");
         assert!(
-            (exact.total_cost - cost).abs() < 1e-6,
-            "case {case}: exact {} vs brute {cost}",
-            exact.total_cost
+            (lap.total_cost - cost).abs() < 1e-6,
+            "case {case}: lapjv {} vs brute {cost}",
+            lap.total_cost
+        );
+    }
+}
+
+/// LAPJV and the reference Hungarian agree on many small tie-heavy instances, square and
+/// rectangular both ways (this caught a wrong potential update at the end of a path).
+#[test]
+fn lapjv_equals_hungarian_on_small_tie_heavy_instances() {
+    let mut rng = ChaCha8Rng::seed_from_u64(29);
+    for case in 0..3000 {
+        let rows = rng.gen_range(1..=11);
+        let cols = rng.gen_range(1..=11);
+        let levels = [3u8, 10, 100][case % 3];
+        let m = CostMatrix::from_fn(rows, cols, |_, _| f64::from(rng.gen_range(0..levels)));
+        let lap = solve_exact_lapjv(&m);
+        let hun = solve_exact_hungarian(&m);
+        assert_valid(&m, &lap);
+        assert_eq!(lap.assigned, hun.assigned, "case {case} {rows}x{cols}");
+        assert!((lap.total_cost - hun.total_cost).abs() < 1e-9, "case {case} {rows}x{cols}: {m:?}");
+    }
+}
+
+/// LAPJV and the reference Hungarian agree on random n = 200 (square, rectangular,
+/// with infeasible pairs, and geometric-like ties).
+#[test]
+fn lapjv_equals_hungarian_on_n200() {
+    let mut rng = ChaCha8Rng::seed_from_u64(23);
+    for case in 0..8 {
+        let (rows, cols) = [(200, 200), (200, 200), (150, 200), (200, 170)][case % 4];
+        let p = if case < 4 { 0.0 } else { 0.3 };
+        let m = if case == 1 {
+            CostMatrix::from_fn(rows, cols, |_, _| f64::from(rng.gen_range(0u8..10)))
+        } else {
+            random_matrix(&mut rng, rows, cols, p)
+        };
+        let lap = solve_exact_lapjv(&m);
+        let hun = solve_exact_hungarian(&m);
+        assert_valid(&m, &lap);
+        assert_valid(&m, &hun);
+        assert_eq!(lap.assigned, hun.assigned, "case {case}");
+        assert!(
+            (lap.total_cost - hun.total_cost).abs() <= 1e-9 * hun.total_cost.abs().max(1.0),
+            "case {case}: lapjv {} vs hungarian {}",
+            lap.total_cost,
+            hun.total_cost
         );
     }
 }
