@@ -43,6 +43,8 @@ const BAD_HEARTBEAT_LOG_EVERY: u64 = 100;
 const HEARTBEAT_QUEUE_DEPTH: usize = 100;
 /// Fire-and-forget submissions; their rejections can only be logged.
 const TOPIC_SUBMISSIONS: &str = "task_requests";
+/// Operator cancellations (std_msgs/String: the task id); outcomes are logged.
+const TOPIC_CANCEL: &str = "cancel_task";
 /// Where `execute_task_action` puts the robot id.
 const ROBOT_ID_PLACEHOLDER: &str = "{robot_id}";
 
@@ -218,6 +220,7 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
 
     let mut submit_srv = ctx.service::<SubmitTask::Service>("submit_task")?;
     let mut task_topic = ctx.subscribe::<TaskRequestMsg>(TOPIC_SUBMISSIONS)?;
+    let mut cancel_topic = ctx.subscribe::<r2r::std_msgs::msg::String>(TOPIC_CANCEL)?;
     let heartbeat_qos = QosProfile::default().best_effort().keep_last(HEARTBEAT_QUEUE_DEPTH);
     let mut status_sub = ctx.subscribe_with_qos::<RobotStatus>("robot_status", heartbeat_qos)?;
     let assignments_pub = ctx.publisher::<TaskAssignment>("assignments")?;
@@ -267,6 +270,7 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
                 Some(msg) = task_topic.next() => {
                     node.submit(&msg, TOPIC_SUBMISSIONS);
                 }
+                Some(msg) = cancel_topic.next() => node.cancel(msg.data.trim()),
                 Some(msg) = status_sub.next() => node.on_status(&msg).await,
                 Some(event) = events.recv() => node.on_goal_event(event),
                 _ = tick.tick() => node.on_tick(),
@@ -351,6 +355,27 @@ impl CoordinatorNode {
                     message: rejection.message,
                 }
             }
+        }
+    }
+
+    /// Operator cancel (`cancel_task` topic): the core marks the task cancelled; a task on
+    /// a robot has its goal cancelled the way `plan`'s cancellations are.
+    fn cancel(&mut self, task_id: &str) {
+        let now = self.now();
+        match self.core.cancel_task(task_id, "cancelled by operator", now) {
+            Ok(Some(c)) => {
+                log_info!(
+                    &self.logger,
+                    "{TOPIC_CANCEL}: cancelling task '{}' on '{}'",
+                    c.task_id,
+                    c.robot_id
+                );
+                self.cancel_goals(|l| l.task_id == c.task_id && l.robot_id == c.robot_id, &c.reason);
+            }
+            Ok(None) => {
+                log_info!(&self.logger, "{TOPIC_CANCEL}: task '{task_id}' cancelled (not on a robot)")
+            }
+            Err(e) => log_warn!(&self.logger, "{TOPIC_CANCEL}: not cancelled: {e}"),
         }
     }
 
