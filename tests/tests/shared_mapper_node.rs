@@ -354,6 +354,11 @@ async fn fleet_paths_swap_through_a_corridor_without_conflict() {
             "height_cells:=60",
             "-p",
             "traffic.cell_factor:=6",
+            // The corridor geometry above is drawn for this radius, whatever the shipped config says.
+            "-p",
+            "inflation.robot_radius_m:=0.3",
+            "-p",
+            "inflation.inflation_radius_m:=0.6",
             "-p",
             "traffic.step_s:=0.5",
         ],

@@ -819,8 +819,12 @@ mod tests {
         let p =
             load_params::<Params>("shared_mapper", "", &args, None).expect("config/shared_mapper.yaml").node;
         assert_eq!(p.fusion, FusionParams::default());
-        assert_eq!(p.inflation, InflationParams::default());
-        assert_eq!(p.traffic, TrafficConfig::default());
+        // The shipped radius covers the twin's 0.35 m Optimus base with a margin, and the
+        // traffic cell is one robot wide.
+        let twin_sized =
+            InflationParams { robot_radius_m: 0.4, inflation_radius_m: 0.8, ..InflationParams::default() };
+        assert_eq!(p.inflation, twin_sized);
+        assert_eq!(p.traffic, TrafficConfig { cell_factor: 16, ..TrafficConfig::default() });
         assert_eq!((p.width_cells, p.height_cells), (1200, 800));
     }
 }
