@@ -479,6 +479,14 @@ async fn growing_bearing_fault_is_repaired_before_failure() {
     timeline.mark(&format!("{robot} DONE {} of {MACHINE}/{COMPONENT}", done.action), done_s);
     let started_s = first_started_s;
 
+    // The dispatcher follows the work to its end: the order is closed as done.
+    let order_done = wait_until(STEP_LIMIT, || {
+        orders.lock().unwrap().iter().any(|o| o.status == WorkOrder::STATUS_DONE as u8)
+    })
+    .await;
+    assert!(order_done, "the work order was never closed as done\n{}", graph.logs());
+    timeline.mark("work order closed as done", sim_now());
+
     // 4. Past the untreated bearing's life: weld_1 keeps working without a failure.
     let busy = || stations.lock().unwrap().weld.as_ref().map_or(0.0, |s| s.busy_s);
     let busy_at_done = busy();

@@ -15,8 +15,8 @@ use factory_node::clock::Clock;
 use factory_node::diagnostics::{Diagnostics, Level, Status};
 use factory_node::params::{check_not_empty, check_range, strict_section, ParamError, Validate};
 use factory_node::r2r::factory_interfaces::msg::{
-    MachineHealth as MachineHealthMsg, MachineTelemetry, StationState as StationStateMsg, TaskRequest,
-    WorkOrder as WorkOrderMsg,
+    MachineHealth as MachineHealthMsg, MachineTelemetry, MaintenanceEvent, StationState as StationStateMsg,
+    TaskRequest, WorkOrder as WorkOrderMsg,
 };
 use factory_node::r2r::{log_info, log_warn, QosProfile};
 use factory_node::{header, run_node, NodeContext, NodeError, Publisher};
@@ -140,6 +140,7 @@ fn main() -> std::process::ExitCode {
 enum Input {
     Telemetry(MachineTelemetry),
     Station(StationStateMsg),
+    Maintenance(MaintenanceEvent),
 }
 
 fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result<(), NodeError>>, NodeError> {
@@ -161,7 +162,12 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
     let telemetry_qos = QosProfile::default().keep_last(TELEMETRY_DEPTH);
     let telemetry = ctx.subscribe_with_qos::<MachineTelemetry>("machine_telemetry", telemetry_qos)?;
     let stations = ctx.subscribe::<StationStateMsg>("station_states")?;
-    let mut inputs = futures::stream::select(telemetry.map(Input::Telemetry), stations.map(Input::Station));
+    let maintenance = ctx.subscribe::<MaintenanceEvent>("maintenance_events")?;
+    let mut inputs = futures::stream::select_all([
+        telemetry.map(Input::Telemetry).boxed(),
+        stations.map(Input::Station).boxed(),
+        maintenance.map(Input::Maintenance).boxed(),
+    ]);
 
     let clock = ctx.clock();
     let logger = ctx.logger().to_string();
@@ -197,6 +203,7 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
                 Some(input) = inputs.next() => match input {
                     Input::Telemetry(msg) => node.on_telemetry(msg),
                     Input::Station(msg) => node.on_station(msg),
+                    Input::Maintenance(msg) => node.on_maintenance(&msg)?,
                 },
                 _ = health_ticker.tick() => node.publish_health(&health_pub)?,
                 _ = plan_ticker.tick() => node.plan()?,
@@ -322,6 +329,37 @@ impl Dispatcher {
                 .with("failed", by_status[3]),
         );
         self.report_diagnostics();
+        Ok(())
+    }
+
+    /// Follows the work at the machine (the twin's or a station's maintenance_events): the
+    /// open order of that component goes in progress on STARTED and is done on DONE, which
+    /// resets the component's model. CANCELLED and FAILED leave it open: the coordinator
+    /// retries the task, and a new STARTED follows.
+    fn on_maintenance(&mut self, msg: &MaintenanceEvent) -> Result<(), NodeError> {
+        let event = match msg.event {
+            e if e == MaintenanceEvent::EVENT_STARTED as u8 => WorkOrderEvent::Started,
+            e if e == MaintenanceEvent::EVENT_DONE as u8 => WorkOrderEvent::Done,
+            _ => return Ok(()),
+        };
+        let Some(open) = self.core.work_orders().open_for(&msg.machine_id, &msg.component_id) else {
+            return Ok(()); // work nobody here ordered (an operator's, or another dispatcher's)
+        };
+        let id = open.id.clone();
+        match self.core.apply_work_order_event(&id, event, self.now_s()) {
+            Ok(order) => {
+                log_info!(
+                    &self.logger,
+                    "work order {id} {:?} ({} by {})",
+                    order.status,
+                    msg.action,
+                    msg.robot_id
+                );
+                self.publish_order(&order)?;
+            }
+            // A second STARTED after a requeue finds the order already in progress.
+            Err(e) => log_info!(&self.logger, "work order {id}: {e}"),
+        }
         Ok(())
     }
 
