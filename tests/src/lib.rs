@@ -162,3 +162,38 @@ impl Drop for Spinner {
         }
     }
 }
+
+/// Keeps the latest message of a stream (spawned on the test's tokio runtime).
+pub fn latest<T: Send + 'static>(
+    stream: impl futures::Stream<Item = T> + Unpin + Send + 'static,
+) -> std::sync::Arc<std::sync::Mutex<Option<T>>> {
+    use futures::StreamExt;
+    let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let writer = slot.clone();
+    tokio::spawn(async move {
+        let mut stream = stream;
+        while let Some(msg) = stream.next().await {
+            *writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(msg);
+        }
+    });
+    slot
+}
+
+/// Keeps every message of a stream that passes `keep`.
+pub fn collect<T: Send + 'static>(
+    stream: impl futures::Stream<Item = T> + Unpin + Send + 'static,
+    keep: impl Fn(&T) -> bool + Send + 'static,
+) -> std::sync::Arc<std::sync::Mutex<Vec<T>>> {
+    use futures::StreamExt;
+    let all = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let writer = all.clone();
+    tokio::spawn(async move {
+        let mut stream = stream;
+        while let Some(msg) = stream.next().await {
+            if keep(&msg) {
+                writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(msg);
+            }
+        }
+    });
+    all
+}

@@ -2,34 +2,17 @@
 //! telemetry, station states), moves a robot on cmd_vel, and refuses bad commands with
 //! a reason while it keeps running.
 
-use factory_integration_tests::{isolate_domain, observer_node, wait_until, NodeProcess, Spinner};
+use factory_integration_tests::{isolate_domain, latest, observer_node, wait_until, NodeProcess, Spinner};
 use factory_node::r2r::{self, QosProfile};
-use futures::StreamExt;
 use r2r::factory_interfaces::msg::{MachineTelemetry, StationState};
 use r2r::factory_interfaces::srv::StartMaintenance;
 use r2r::geometry_msgs::msg::{Twist, Vector3};
 use r2r::nav_msgs::msg::Odometry;
 use r2r::rosgraph_msgs::msg::Clock;
 use r2r::sensor_msgs::msg::LaserScan;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const ROBOT: &str = "optimus_1";
-
-/// Keeps the latest message of a stream.
-fn latest<T: Send + 'static>(
-    stream: impl futures::Stream<Item = T> + Unpin + Send + 'static,
-) -> Arc<Mutex<Option<T>>> {
-    let slot = Arc::new(Mutex::new(None));
-    let writer = slot.clone();
-    tokio::spawn(async move {
-        let mut stream = stream;
-        while let Some(msg) = stream.next().await {
-            *writer.lock().unwrap() = Some(msg);
-        }
-    });
-    slot
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twin_publishes_the_floor_and_obeys_cmd_vel() {

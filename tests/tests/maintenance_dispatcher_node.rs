@@ -3,11 +3,11 @@
 //! naming the fault, a WorkOrder and a TaskRequest for the faulty component come out;
 //! a chunk with a NaN sample is rejected with a reason while the node keeps working.
 
-use factory_integration_tests::{isolate_domain, observer_node, repo_root, wait_until, NodeProcess, Spinner};
+use factory_integration_tests::{
+    collect, isolate_domain, observer_node, repo_root, wait_until, NodeProcess, Spinner,
+};
 use factory_node::r2r::{self, QosProfile};
-use futures::StreamExt;
 use r2r::factory_interfaces::msg::{MachineHealth, MachineTelemetry, TaskRequest, WorkOrder};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// From config/factory.yaml: weld_1's positioner bearing (9 balls, 7.94 mm on a
@@ -103,21 +103,6 @@ fn chunk(
     msg
 }
 
-/// Collects every message of a stream.
-fn collect<T: Send + 'static>(
-    stream: impl futures::Stream<Item = T> + Unpin + Send + 'static,
-) -> Arc<Mutex<Vec<T>>> {
-    let all = Arc::new(Mutex::new(Vec::new()));
-    let writer = all.clone();
-    tokio::spawn(async move {
-        let mut stream = stream;
-        while let Some(msg) = stream.next().await {
-            writer.lock().unwrap().push(msg);
-        }
-    });
-    all
-}
-
 const WARN: u8 = MachineHealth::STATUS_WARN as u8;
 
 fn names_outer_race(h: &MachineHealth) -> bool {
@@ -152,12 +137,18 @@ async fn outer_race_fault_becomes_health_work_order_and_task() {
     let telemetry_pub = observer
         .create_publisher::<MachineTelemetry>("/machine_telemetry", QosProfile::default().keep_last(100))
         .expect("pub");
-    let health =
-        collect(observer.subscribe::<MachineHealth>("/machine_health", QosProfile::default()).expect("sub"));
+    let health = collect(
+        observer.subscribe::<MachineHealth>("/machine_health", QosProfile::default()).expect("sub"),
+        |_| true,
+    );
     let orders =
-        collect(observer.subscribe::<WorkOrder>("/work_orders", QosProfile::default()).expect("sub"));
-    let tasks =
-        collect(observer.subscribe::<TaskRequest>("/task_requests", QosProfile::default()).expect("sub"));
+        collect(observer.subscribe::<WorkOrder>("/work_orders", QosProfile::default()).expect("sub"), |_| {
+            true
+        });
+    let tasks = collect(
+        observer.subscribe::<TaskRequest>("/task_requests", QosProfile::default()).expect("sub"),
+        |_| true,
+    );
     let _spinner = Spinner::start(observer);
 
     let limit = Duration::from_secs(30);

@@ -27,7 +27,7 @@
 //!    same simulated time does log the bearing's failure: the counterfactual holds.
 
 use factory_integration_tests::{
-    bin_dir, isolate_domain, observer_node, repo_root, wait_until, NodeProcess, Spinner,
+    bin_dir, collect, isolate_domain, observer_node, repo_root, wait_until, NodeProcess, Spinner,
 };
 use factory_node::r2r::{self, QosProfile};
 use futures::StreamExt;
@@ -76,24 +76,6 @@ fn untreated_life_working_s(fixture: &str) -> f64 {
     };
     assert_eq!(num("growth_jitter"), 0.0, "the test needs a deterministic growth rate");
     (1.0 / num("start_severity")).ln() / num("growth_per_h") * 3600.0
-}
-
-/// Keeps every message of a stream that passes `keep`.
-fn collect<T: Send + 'static>(
-    stream: impl futures::Stream<Item = T> + Unpin + Send + 'static,
-    keep: impl Fn(&T) -> bool + Send + 'static,
-) -> Arc<Mutex<Vec<T>>> {
-    let all = Arc::new(Mutex::new(Vec::new()));
-    let writer = all.clone();
-    tokio::spawn(async move {
-        let mut stream = stream;
-        while let Some(msg) = stream.next().await {
-            if keep(&msg) {
-                writer.lock().unwrap().push(msg);
-            }
-        }
-    });
-    all
 }
 
 /// What the observer saw of the stations.

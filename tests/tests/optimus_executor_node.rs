@@ -12,7 +12,9 @@
 //! 4. a goal whose step pose has a NaN is REJECTED naming the field;
 //! 5. a goal cancelled while the robot drives ends CANCELLED and the robot stops.
 
-use factory_integration_tests::{isolate_domain, observer_node, repo_root, wait_until, NodeProcess, Spinner};
+use factory_integration_tests::{
+    collect, isolate_domain, latest, observer_node, repo_root, wait_until, NodeProcess, Spinner,
+};
 use factory_node::r2r::{self, QosProfile};
 use futures::StreamExt;
 use r2r::diagnostic_msgs::msg::DiagnosticArray;
@@ -59,39 +61,6 @@ fn yaw_of(o: &Quaternion) -> f64 {
 fn angle_diff(a: f64, b: f64) -> f64 {
     let d = (a - b).rem_euclid(std::f64::consts::TAU);
     d.min(std::f64::consts::TAU - d)
-}
-
-/// Keeps the latest message of a stream.
-fn latest<T: Send + 'static>(
-    stream: impl futures::Stream<Item = T> + Unpin + Send + 'static,
-) -> Arc<Mutex<Option<T>>> {
-    let slot = Arc::new(Mutex::new(None));
-    let writer = slot.clone();
-    tokio::spawn(async move {
-        let mut stream = stream;
-        while let Some(msg) = stream.next().await {
-            *writer.lock().unwrap() = Some(msg);
-        }
-    });
-    slot
-}
-
-/// Keeps every message of a stream that passes `keep`.
-fn collect<T: Send + 'static>(
-    stream: impl futures::Stream<Item = T> + Unpin + Send + 'static,
-    keep: impl Fn(&T) -> bool + Send + 'static,
-) -> Arc<Mutex<Vec<T>>> {
-    let all = Arc::new(Mutex::new(Vec::new()));
-    let writer = all.clone();
-    tokio::spawn(async move {
-        let mut stream = stream;
-        while let Some(msg) = stream.next().await {
-            if keep(&msg) {
-                writer.lock().unwrap().push(msg);
-            }
-        }
-    });
-    all
 }
 
 struct Graph {
@@ -196,6 +165,11 @@ async fn executor_runs_tasks_on_the_twin() {
             .expect("sub")
             .filter(|s| futures::future::ready(s.robot_id == ROBOT)),
     );
+    // Every WORKING heartbeat, so a loaded machine that checks late still sees the phase.
+    let working =
+        collect(node.subscribe::<RobotStatus>("/robot_status", QosProfile::default()).expect("sub"), |s| {
+            s.robot_id == ROBOT && s.state == RobotStatus::STATE_WORKING as u8
+        });
     let events = collect(
         node.subscribe::<MaintenanceEvent>("/maintenance_events", QosProfile::default()).expect("sub"),
         |e| e.robot_id == ROBOT,
@@ -290,10 +264,8 @@ async fn executor_runs_tasks_on_the_twin() {
         );
         assert!(busy.reason.contains("busy"), "{busy:?}");
         assert!(
-            wait_until(GOAL_LIMIT, || status.lock().unwrap().as_ref().is_some_and(|s| s.state
-                == RobotStatus::STATE_WORKING as u8
-                && s.current_task_id == "lube_1"))
-            .await,
+            wait_until(GOAL_LIMIT, || working.lock().unwrap().iter().any(|s| s.current_task_id == "lube_1"))
+                .await,
             "robot_status never showed WORKING on lube_1\n{}",
             graph.logs()
         );
