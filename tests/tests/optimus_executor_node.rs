@@ -130,6 +130,10 @@ async fn executor_runs_tasks_on_the_twin() {
             &format!("layout_file:={layout}"),
             "-p",
             &format!("robot_ids:=[{ROBOT}]"),
+            // As in the launch file: at 10x real time a busy mapper's scan backlog is
+            // seconds of simulated time, and dropping it would hide the parked robots.
+            "-p",
+            "fusion.max_age_s:=60.0",
         ],
     );
     let executor = NodeProcess::start(

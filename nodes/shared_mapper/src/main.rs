@@ -513,8 +513,13 @@ impl Mapper {
             self.planner.set_costmap(&self.costmap);
         }
         let at = |p: &PoseStamped| Point2::new(p.pose.position.x, p.pose.position.y);
-        let planned =
-            self.planner.plan(at(&req.start), at(&req.goal), self.algorithm).map_err(|e| e.to_string())?;
+        // A robot whose own cell got blocked (a close neighbour, another robot's laser
+        // hits on it) may step out by up to its footprint radius plus one cell.
+        let escape_m = self.costmap.params().robot_radius_m + self.costmap.spec().resolution;
+        let planned = self
+            .planner
+            .plan_escaping_start(at(&req.start), at(&req.goal), self.algorithm, escape_m)
+            .map_err(|e| e.to_string())?;
         Ok(ros_convert::path_msg(header, &req.start, &req.goal, &planned.waypoints))
     }
 

@@ -242,6 +242,61 @@ impl GridPlanner {
         self.plan_cells(s, g, algo)
     }
 
+    /// As [`GridPlanner::plan`], but a start that is not traversable is not an error when
+    /// a traversable cell lies within `escape_radius_m` of it: the path then begins with a
+    /// straight step from the start to the nearest such cell.
+    ///
+    /// Why: a robot stands where it stands. When its start cell has become blocked under
+    /// it (a neighbour parked closer than the footprint margin, or another robot's
+    /// laser marked it), it must still be able to drive away; the escape step is at
+    /// most the footprint radius, the distance over which the inflation blocked it.
+    pub fn plan_escaping_start(
+        &mut self,
+        start: Point2,
+        goal: Point2,
+        algo: Algorithm,
+        escape_radius_m: f64,
+    ) -> Result<PlannedPath, PlanError> {
+        match self.endpoints(start, goal) {
+            Err(PlanError::StartInObstacle { .. }) => {}
+            other => {
+                let (s, g) = other?;
+                return self.plan_cells(s, g, algo);
+            }
+        }
+        let s = self.spec.world_to_cell(start).map_err(|_| PlanError::StartOffMap { x: start.x, y: start.y })?;
+        let escape = self
+            .nearest_walkable(s, escape_radius_m)
+            .ok_or(PlanError::StartInObstacle { x: start.x, y: start.y })?;
+        let g = self.spec.world_to_cell(goal).map_err(|_| PlanError::GoalOffMap { x: goal.x, y: goal.y })?;
+        if !self.is_walkable(g) {
+            return Err(PlanError::GoalInObstacle { x: goal.x, y: goal.y });
+        }
+        let mut path = self.plan_cells(escape, g, algo)?;
+        let first = self.spec.cell_center(s);
+        path.length_m += first.distance(&path.waypoints[0]);
+        path.cells.insert(0, s);
+        path.waypoints.insert(0, first);
+        Ok(path)
+    }
+
+    /// The traversable cell nearest to `c` (Euclidean, ties to the lower row then
+    /// column) within `radius_m`, if any.
+    pub fn nearest_walkable(&self, c: Cell, radius_m: f64) -> Option<Cell> {
+        let r = (radius_m / self.spec.resolution).floor().max(0.0) as i32;
+        let mut best: Option<(i32, Cell)> = None;
+        for dy in -r..=r {
+            for dx in -r..=r {
+                let d2 = dx * dx + dy * dy;
+                let n = Cell::new(c.x + dx, c.y + dy);
+                if d2 <= r * r && self.is_walkable(n) && best.is_none_or(|(b, _)| d2 < b) {
+                    best = Some((d2, n));
+                }
+            }
+        }
+        best.map(|(_, n)| n)
+    }
+
     /// As [`GridPlanner::plan`] with cell end points (must be on the map).
     pub fn plan_cells(&mut self, s: Cell, g: Cell, algo: Algorithm) -> Result<PlannedPath, PlanError> {
         if !self.spec.contains(s) {

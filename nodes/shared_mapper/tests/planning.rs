@@ -210,3 +210,42 @@ fn astar_and_jps_match_dijkstra_on_random_maps() {
     }
     assert!(checked > 100, "only {checked} reachable queries");
 }
+
+#[test]
+fn a_start_blocked_by_inflation_steps_out_to_the_nearest_free_cell() {
+    // 0.1 m cells, a 0.2 m footprint; an obstacle cell at (10, 10).
+    let spec = GridSpec::new(0.0, 0.0, 0.1, 30, 30).unwrap();
+    let layout = Layout { occupied_cells: vec![Cell::new(10, 10)], ..Default::default() };
+    let map = OccupancyMap::new(spec, &layout, FusionParams::default()).unwrap();
+    let infl = InflationParams { robot_radius_m: 0.2, inflation_radius_m: 0.2, ..Default::default() };
+    let cm = CostMap::build(&map, infl, 0.0).unwrap();
+    let mut p = GridPlanner::new(&cm);
+    // One cell east of the obstacle: inside the footprint margin, so not traversable.
+    let start = c(&spec, 11, 10);
+    let goal = c(&spec, 25, 10);
+    assert!(matches!(p.plan(start, goal, Algorithm::AnyAngle), Err(PlanError::StartInObstacle { .. })));
+    let path = p.plan_escaping_start(start, goal, Algorithm::AnyAngle, 0.3).unwrap();
+    assert_eq!(path.waypoints[0], start, "the path begins where the robot is");
+    let step_out = path.cells[1];
+    assert!(p.is_walkable(step_out), "the second point is traversable");
+    assert!(
+        path.waypoints[0].distance(&path.waypoints[1]) <= 0.3 + 1e-9,
+        "the escape step is within the radius: {:?}",
+        &path.waypoints[..2]
+    );
+    // The nearest free cell: (12, 9) or (12, 11), sqrt(5) cells from the obstacle, one
+    // diagonal step from the start (straight east, (12, 10), is exactly 0.2 m: inscribed).
+    assert_eq!(step_out, p.nearest_walkable(Cell::new(11, 10), 0.3).unwrap());
+    assert!(step_out == Cell::new(12, 9) || step_out == Cell::new(12, 11), "{step_out:?}");
+    assert!(path.cells[1..].iter().all(|&cell| p.is_walkable(cell)));
+    // Too small a radius: still the specific error.
+    assert!(matches!(
+        p.plan_escaping_start(start, goal, Algorithm::AnyAngle, 0.05),
+        Err(PlanError::StartInObstacle { .. })
+    ));
+    // A blocked goal is never escaped.
+    assert!(matches!(
+        p.plan_escaping_start(goal, start, Algorithm::AnyAngle, 0.3),
+        Err(PlanError::GoalInObstacle { .. })
+    ));
+}
