@@ -14,6 +14,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::avoidance::AvoidanceConfig;
 use crate::battery::{BatteryLevel, BatteryMonitor, BatteryPolicy};
 use crate::error::{check, ConfigError};
 use crate::follower::{FollowStatus, Follower, FollowerConfig};
@@ -29,6 +30,7 @@ const NAV_SHARE: f64 = 0.5;
 #[serde(default, deny_unknown_fields)]
 pub struct ExecutorConfig {
     pub follower: FollowerConfig,
+    pub avoidance: AvoidanceConfig,
     pub battery: BatteryPolicy,
     /// Extra attempts per step after a path failure or getting stuck.
     pub max_retries: u32,
@@ -55,6 +57,7 @@ impl Default for ExecutorConfig {
     fn default() -> Self {
         Self {
             follower: FollowerConfig::default(),
+            avoidance: AvoidanceConfig::default(),
             battery: BatteryPolicy::default(),
             max_retries: 2,
             retry_delay_s: 1.0,
@@ -73,6 +76,7 @@ impl Default for ExecutorConfig {
 impl ExecutorConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.follower.validate()?;
+        self.avoidance.validate()?;
         self.battery.validate()?;
         let c = self;
         check("retry_delay_s", c.retry_delay_s, c.retry_delay_s >= 0.0, "must be >= 0")?;
@@ -171,6 +175,9 @@ pub enum Input {
     Pose(Pose2),
     /// Battery state of charge 0..1. Invalid readings are ignored.
     Battery(f64),
+    /// What the robot's laser sees now: points in the map frame. Replaces the previous
+    /// set; older than `pose_timeout_s` it is no longer used.
+    Obstacles(Vec<Point2>),
     /// Control timer tick: drives the follower, checks timeouts, emits periodic feedback.
     Tick,
     /// Reply to `RequestPath{request_id}`: the path in the map frame, start to goal.
@@ -283,6 +290,8 @@ pub struct Executor {
     cfg: ExecutorConfig,
     robot_id: String,
     pose: Option<(Pose2, f64)>,
+    /// Latest laser points (map frame) and when they came.
+    obstacles: (Vec<Point2>, f64),
     battery: BatteryMonitor,
     running: Option<Running>,
     next_request_id: u64,
@@ -298,6 +307,7 @@ impl Executor {
             cfg,
             robot_id: robot_id.into(),
             pose: None,
+            obstacles: (Vec::new(), f64::NEG_INFINITY),
             running: None,
             next_request_id: 1,
             last_error: None,
@@ -340,6 +350,9 @@ impl Executor {
                 if p.is_finite() {
                     self.pose = Some((p, now_s));
                 }
+            }
+            Input::Obstacles(points) => {
+                self.obstacles = (points.into_iter().filter(|p| p.is_finite()).collect(), now_s);
             }
             Input::Battery(soc) => {
                 if self.battery.update(soc) {
@@ -510,6 +523,12 @@ impl Executor {
             StepDone,
         }
         let pose = self.pose;
+        // Stale laser points would steer around where things were, not where they are.
+        let seen = if now_s - self.obstacles.1 <= self.cfg.pose_timeout_s {
+            Some((&self.cfg.avoidance, self.obstacles.0.as_slice()))
+        } else {
+            None
+        };
         let Some(r) = self.running.as_mut() else { return };
         let next = match &mut r.phase {
             Phase::Backoff { until_s } if now_s >= *until_s => Next::Replan,
@@ -523,7 +542,7 @@ impl Executor {
                     Next::Nothing
                 }
                 None => Next::Nothing,
-                Some((p, _)) => match follower.step(p, now_s) {
+                Some((p, _)) => match follower.step_avoiding(p, now_s, seen) {
                     Ok(FollowStatus::Drive(t)) => {
                         out.push(Action::Drive(t));
                         Next::Nothing

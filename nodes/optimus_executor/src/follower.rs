@@ -9,6 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::avoidance::{self, AvoidanceConfig};
 use crate::error::{check, ConfigError, FollowError};
 use crate::geometry::{wrap_angle, Point2, Pose2, Twist2};
 
@@ -209,6 +210,17 @@ impl Follower {
     /// One control step at time `now_s` (seconds, any monotonic clock) from the
     /// measured `pose` (map frame).
     pub fn step(&mut self, pose: Pose2, now_s: f64) -> Result<FollowStatus, FollowError> {
+        self.step_avoiding(pose, now_s, None)
+    }
+
+    /// As [`Follower::step`], with the velocity kept clear of `obstacles` (laser points,
+    /// map frame) by [`avoidance::avoid`] before the acceleration limit.
+    pub fn step_avoiding(
+        &mut self,
+        pose: Pose2,
+        now_s: f64,
+        obstacles: Option<(&AvoidanceConfig, &[Point2])>,
+    ) -> Result<FollowStatus, FollowError> {
         if !pose.is_finite() {
             return Err(FollowError::NonFinitePose);
         }
@@ -280,6 +292,9 @@ impl Follower {
         }
 
         let (mut vx, mut vy) = if dist > 1e-9 { (dx / dist * speed, dy / dist * speed) } else { (0.0, 0.0) };
+        if let Some((avoid_cfg, points)) = obstacles {
+            (vx, vy) = avoidance::avoid(avoid_cfg, pos, (vx, vy), points);
+        }
 
         // Acceleration limit on the map-frame velocity vector.
         let dt = self.last_time_s.map_or(MAX_CONTROL_DT_S, |t| (now_s - t).clamp(0.0, MAX_CONTROL_DT_S));

@@ -24,15 +24,16 @@ use factory_node::r2r::factory_interfaces::srv::StartMaintenance;
 use factory_node::r2r::geometry_msgs::msg::Twist;
 use factory_node::r2r::nav_msgs::msg::Odometry;
 use factory_node::r2r::nav_msgs::srv::GetPlan;
-use factory_node::r2r::sensor_msgs::msg::BatteryState;
+use factory_node::r2r::sensor_msgs::msg::{BatteryState, LaserScan};
 use factory_node::r2r::{
     self, log_info, log_warn, ActionServerCancelRequest, ActionServerGoal, ActionServerGoalRequest, Client,
+    QosProfile,
 };
 use factory_node::{header, msg_const, run_node, NodeContext, NodeError, Publisher};
 use futures::StreamExt;
 use optimus_executor::{
-    Action, BatteryPolicy, ConfigError, Executor, ExecutorConfig, FollowerConfig, Input, Outcome, Point2,
-    Pose2, ResultCode, RobotStateKind,
+    Action, AvoidanceConfig, BatteryPolicy, ConfigError, Executor, ExecutorConfig, FollowerConfig, Input,
+    Outcome, Point2, Pose2, ResultCode, RobotStateKind,
 };
 use ros_convert::RobotReadings;
 use serde::Deserialize;
@@ -47,19 +48,20 @@ const CALL_ABANDON_FACTOR: f64 = 2.0;
 #[derive(Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 struct Params {
-    robot_id: String,          // this robot; goals for another robot are rejected (required)
-    capabilities: Vec<String>, // advertised in robot_status
-    frame_id: String,          // map frame of odometry, paths and target poses
-    status_rate_hz: f64,       // robot_status rate, Hz of ROS time
-    control_rate_hz: f64,      // control tick (follower, timeouts), Hz of ROS time
-    follower: FollowerConfig,  // pure pursuit; keys and units in README.md
-    battery: BatteryPolicy,    // low-battery thresholds, soc 0..1
-    max_retries: u32,          // extra path attempts per step
-    retry_delay_s: f64,        // wait before a retry, s
-    path_timeout_s: f64,       // no plan_path reply within this counts as a failure, s
-    pose_timeout_s: f64,       // odometry older than this: hold still, s
-    work_start_timeout_s: f64, // no start_maintenance reply within this: TIMEOUT, s
-    work_timeout_factor: f64,  // work must end within duration × factor + margin
+    robot_id: String,           // this robot; goals for another robot are rejected (required)
+    capabilities: Vec<String>,  // advertised in robot_status
+    frame_id: String,           // map frame of odometry, paths and target poses
+    status_rate_hz: f64,        // robot_status rate, Hz of ROS time
+    control_rate_hz: f64,       // control tick (follower, timeouts), Hz of ROS time
+    follower: FollowerConfig,   // pure pursuit; keys and units in README.md
+    avoidance: AvoidanceConfig, // laser-based local avoidance; keys and units in README.md
+    battery: BatteryPolicy,     // low-battery thresholds, soc 0..1
+    max_retries: u32,           // extra path attempts per step
+    retry_delay_s: f64,         // wait before a retry, s
+    path_timeout_s: f64,        // no plan_path reply within this counts as a failure, s
+    pose_timeout_s: f64,        // odometry older than this: hold still, s
+    work_start_timeout_s: f64,  // no start_maintenance reply within this: TIMEOUT, s
+    work_timeout_factor: f64,   // work must end within duration × factor + margin
     work_timeout_margin_s: f64,
     charge_timeout_s: f64,  // limit of a charge step without expected_duration_s, s
     feedback_period_s: f64, // action feedback period between phase changes, s
@@ -78,6 +80,7 @@ impl Default for Params {
             status_rate_hz: 2.0,
             control_rate_hz: 20.0,
             follower: core.follower,
+            avoidance: core.avoidance,
             battery: core.battery,
             max_retries: core.max_retries,
             retry_delay_s: core.retry_delay_s,
@@ -97,6 +100,7 @@ impl Params {
     fn executor_config(&self) -> ExecutorConfig {
         ExecutorConfig {
             follower: self.follower,
+            avoidance: self.avoidance,
             battery: self.battery,
             max_retries: self.max_retries,
             retry_delay_s: self.retry_delay_s,
@@ -129,6 +133,7 @@ impl Validate for Params {
             allowed: e.reason.to_string(),
         };
         self.follower.validate().map_err(|e| core("follower.", e))?;
+        self.avoidance.validate().map_err(|e| core("", e))?;
         self.battery.validate().map_err(|e| core("battery.", e))?;
         self.executor_config().validate().map_err(|e| core("", e))
     }
@@ -212,6 +217,7 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
     let status = ctx.publisher::<RobotStatus>("robot_status")?;
     let mut odom = ctx.subscribe::<Odometry>("odom")?;
     let mut battery = ctx.subscribe::<BatteryState>("battery")?;
+    let mut scan = ctx.subscribe_with_qos::<LaserScan>("scan", QosProfile::sensor_data())?;
     let mut maintenance_events = ctx.subscribe::<MaintenanceEvent>("maintenance_events")?;
     let mut goals = ctx.action_server::<ExecuteTask::Action>("execute_task")?;
     let plan_client = ctx.client::<GetPlan::Service>("plan_path")?;
@@ -264,6 +270,7 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
                 _ = status_tick.tick() => node.publish_status(),
                 Some(msg) = odom.next() => node.on_odom(&msg),
                 Some(msg) = battery.next() => node.on_battery(&msg),
+                Some(msg) = scan.next() => node.on_scan(&msg),
                 Some(msg) = maintenance_events.next() => node.on_maintenance_event(&msg),
                 Some(req) = goals.next() => node.on_goal(req),
                 Some(event) = event_rx.recv() => node.on_event(event),
@@ -343,6 +350,13 @@ impl ExecutorNode {
                 log_warn!(&self.logger, "odom ignored: pose.pose is not finite or its quaternion is zero")
             }
         }
+    }
+
+    /// The laser's hits, placed with the latest odometry pose (the laser sits at the
+    /// base centre), for local avoidance. Without a pose there is nothing to place.
+    fn on_scan(&mut self, msg: &LaserScan) {
+        let Some(pose) = self.readings.pose.as_ref().and_then(ros_convert::pose2) else { return };
+        self.input(Input::Obstacles(ros_convert::scan_points(msg, pose)));
     }
 
     fn on_battery(&mut self, msg: &BatteryState) {

@@ -6,6 +6,7 @@ use factory_node::r2r::factory_interfaces::msg::{RobotStatus, TaskStep};
 use factory_node::r2r::geometry_msgs::msg::{Point, Pose, PoseStamped, Quaternion, Twist, Vector3};
 use factory_node::r2r::nav_msgs::msg::Path;
 use factory_node::r2r::nav_msgs::srv::GetPlan;
+use factory_node::r2r::sensor_msgs::msg::LaserScan;
 use factory_node::r2r::std_msgs::msg::Header;
 use optimus_executor::{
     Feedback, Outcome, Point2, Pose2, ResultCode, RobotState, StepSpec, TaskSpec, Twist2,
@@ -117,6 +118,25 @@ pub fn pose_msg(p: Pose2) -> Pose {
     Pose { position: Point { x: p.x, y: p.y, z: 0.0 }, orientation: Quaternion { x, y, z, w } }
 }
 
+/// The hits of a laser mounted at the base centre, facing forward, as map-frame points
+/// seen from `pose`. Rays at or beyond `range_max` (nothing hit), below `range_min` or
+/// not finite are left out.
+pub fn scan_points(scan: &LaserScan, pose: Pose2) -> Vec<Point2> {
+    let (min, max) = (f64::from(scan.range_min), f64::from(scan.range_max));
+    let (start, step) = (f64::from(scan.angle_min), f64::from(scan.angle_increment));
+    scan.ranges
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &r)| {
+            let r = f64::from(r);
+            (r.is_finite() && r >= min && r < max).then(|| {
+                let a = pose.yaw + start + i as f64 * step;
+                Point2::new(pose.x + r * a.cos(), pose.y + r * a.sin())
+            })
+        })
+        .collect()
+}
+
 pub fn twist_msg(t: Twist2) -> Twist {
     Twist { linear: Vector3 { x: t.vx, y: t.vy, z: 0.0 }, angular: Vector3 { x: 0.0, y: 0.0, z: t.wz } }
 }
@@ -206,6 +226,24 @@ mod tests {
             target_pose: pose_msg(Pose2::new(x, y, 0.5)),
             ..TaskStep::default()
         }
+    }
+
+    #[test]
+    fn scan_hits_land_in_the_map_frame() {
+        let scan = LaserScan {
+            angle_min: -std::f32::consts::FRAC_PI_2,
+            angle_increment: std::f32::consts::FRAC_PI_2,
+            range_min: 0.05,
+            range_max: 20.0,
+            // right, ahead, left, and one ray that hit nothing
+            ranges: vec![1.0, 2.0, f32::NAN, 20.0],
+            ..LaserScan::default()
+        };
+        // Robot at (1, 1) facing +y: "ahead" is +y, "right" is +x.
+        let pts = scan_points(&scan, Pose2::new(1.0, 1.0, std::f64::consts::FRAC_PI_2));
+        assert_eq!(pts.len(), 2, "{pts:?}");
+        assert!((pts[0].x - 2.0).abs() < 1e-6 && (pts[0].y - 1.0).abs() < 1e-6, "{pts:?}");
+        assert!((pts[1].x - 1.0).abs() < 1e-6 && (pts[1].y - 3.0).abs() < 1e-6, "{pts:?}");
     }
 
     #[test]

@@ -27,10 +27,11 @@ use factory_node::r2r::sensor_msgs::msg::LaserScan as LaserScanMsg;
 use factory_node::r2r::std_msgs::msg::Header;
 use factory_node::r2r::visualization_msgs::msg::MarkerArray;
 use factory_node::r2r::{log_info, log_warn, QosProfile};
-use factory_node::{header, respond, run_node, NodeContext, NodeError, Publisher};
+use factory_node::{from_time_msg, header, respond, run_node, NodeContext, NodeError, Publisher};
 use futures::stream::{select_all, BoxStream};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
+use shared_mapper::scan::validate_scan;
 use shared_mapper::{
     Algorithm, CostMap, FleetPlanner, FusionParams, GridPlanner, GridSpec, InflationParams, Layout,
     MergeError, OccupancyMap, Point2, Pose2D, RectObstacle, RobotId, TrafficError, TrafficGrid,
@@ -52,11 +53,12 @@ struct Params {
     resolution_m: f64,            // cell edge, m
     width_cells: u32,             // cells along +x
     height_cells: u32,            // cells along +y
-    layout_file: String,          // YAML with `obstacles: [{x_min, y_min, x_max, y_max}]`; "" = empty floor
-    robot_ids: Vec<String>,       // robots whose `<id>/scan` and `<id>/odom` are fused
-    planner: String,              // "any_angle" | "jps" | "astar"
-    map_publish_period_s: f64,    // `map` and `costmap` period, s of ROS time
+    layout_file: String, // YAML with `obstacles` rectangles and `machines` footprints; "" = empty floor
+    robot_ids: Vec<String>, // robots whose `<id>/scan` and `<id>/odom` are fused
+    planner: String,     // "any_angle" | "jps" | "astar"
+    map_publish_period_s: f64, // `map` and `costmap` period, s of ROS time
     update_publish_period_s: f64, // `map_updates` period, s of ROS time
+    scan_min_interval_s: f64, // fuse at most one scan per robot per this, s of scan stamps
     #[serde(deserialize_with = "strict_section")]
     fusion: FusionParams,
     #[serde(deserialize_with = "strict_section")]
@@ -106,6 +108,10 @@ impl Default for Params {
             planner: "any_angle".into(),
             map_publish_period_s: 2.0,
             update_publish_period_s: 0.2,
+            // 2 Hz per robot, as a global costmap is usually updated (Nav2: 1 Hz); the
+            // robots' own lasers handle what moves faster. Keeps a many-robot twin at a
+            // high real-time factor from swamping the mapper.
+            scan_min_interval_s: 0.5,
             fusion: FusionParams::default(),
             inflation: InflationParams::default(),
             traffic: TrafficConfig::default(),
@@ -123,6 +129,7 @@ impl Validate for Params {
         check_range("height_cells", self.height_cells, 1, 20_000, "cells")?;
         check_range("map_publish_period_s", self.map_publish_period_s, 0.01, 3600.0, "s")?;
         check_range("update_publish_period_s", self.update_publish_period_s, 0.01, 3600.0, "s")?;
+        check_range("scan_min_interval_s", self.scan_min_interval_s, 0.0, 3600.0, "s")?;
         algorithm(&self.planner)?;
         for (i, id) in self.robot_ids.iter().enumerate() {
             let key = format!("robot_ids[{i}]");
@@ -195,10 +202,26 @@ fn load_layout(path: &str) -> Result<Layout, NodeError> {
     if path.is_empty() {
         return Ok(Layout::default());
     }
+    // The twin's factory file: `obstacles` (rectangles) and `machines` (footprints of
+    // size_x_m x size_y_m centred on pose, axis-aligned as the twin places them). Other
+    // sections are the twin's and are ignored here.
     #[derive(Deserialize)]
     struct LayoutFile {
         #[serde(default)]
         obstacles: Vec<RectObstacle>,
+        #[serde(default)]
+        machines: Vec<MachineFootprint>,
+    }
+    #[derive(Deserialize)]
+    struct MachineFootprint {
+        pose: Centre,
+        size_x_m: f64,
+        size_y_m: f64,
+    }
+    #[derive(Deserialize)]
+    struct Centre {
+        x: f64,
+        y: f64,
     }
     let mut file = std::path::PathBuf::from(path);
     if file.is_relative() {
@@ -209,7 +232,12 @@ fn load_layout(path: &str) -> Result<Layout, NodeError> {
     let fail = |why: String| NodeError::failed(format!("layout_file '{}': {why}", file.display()));
     let text = std::fs::read_to_string(&file).map_err(|e| fail(e.to_string()))?;
     let parsed: LayoutFile = serde_yaml::from_str(&text).map_err(|e| fail(e.to_string()))?;
-    let layout = Layout { obstacles: parsed.obstacles, ..Default::default() };
+    let mut obstacles = parsed.obstacles;
+    obstacles.extend(parsed.machines.iter().map(|m| {
+        let (hx, hy) = (0.5 * m.size_x_m, 0.5 * m.size_y_m);
+        RectObstacle::new(m.pose.x - hx, m.pose.y - hy, m.pose.x + hx, m.pose.y + hy)
+    }));
+    let layout = Layout { obstacles, ..Default::default() };
     layout.validate().map_err(|e| fail(e.to_string()))?;
     Ok(layout)
 }
@@ -277,6 +305,7 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
         planner,
         planner_stale: false,
         robots: p.robot_ids.into_iter().map(RobotFeed::new).collect(),
+        scan_min_interval_s: p.scan_min_interval_s,
         algorithm,
         patch_limits: (p.fusion.l_min, p.fusion.l_max),
         patches_merged: 0,
@@ -338,6 +367,10 @@ struct RobotFeed {
     id: String,
     pose: Option<Pose2D>,
     fused: u64,
+    /// Scans passed over because one was fused less than `scan_min_interval_s` before.
+    skipped: u64,
+    /// Stamp of the last fused scan, s.
+    last_fused_stamp_s: f64,
     dropped: u64,
     dropped_by_reason: BTreeMap<&'static str, u64>,
     dropped_at_last_report: u64,
@@ -349,6 +382,8 @@ impl RobotFeed {
             id,
             pose: None,
             fused: 0,
+            skipped: 0,
+            last_fused_stamp_s: f64::NEG_INFINITY,
             dropped: 0,
             dropped_by_reason: BTreeMap::new(),
             dropped_at_last_report: 0,
@@ -364,6 +399,7 @@ struct Mapper {
     /// The costmap changed since the planner copied its traversability.
     planner_stale: bool,
     robots: Vec<RobotFeed>,
+    scan_min_interval_s: f64,
     algorithm: Algorithm,
     /// Clamp of a patch's log-odds (`fusion.l_min`, `fusion.l_max`).
     patch_limits: (f32, f32),
@@ -409,17 +445,32 @@ impl Mapper {
 
     fn on_scan(&mut self, robot: usize, msg: LaserScanMsg, now_s: f64) {
         let Some(feed) = self.robots.get_mut(robot) else { return };
+        let stamp_s = from_time_msg(&msg.header.stamp).as_secs_f64();
+        let scan = ros_convert::scan_from_msg(msg);
         let result = match feed.pose {
             // The latest odometry pose, not one interpolated at the scan stamp: at 10 Hz
             // odom and walking speeds the error is below a 5 cm cell.
-            Some(pose) => self
-                .map
-                .fuse_scan(&ros_convert::scan_from_msg(msg), &pose, now_s)
-                .map_err(|e| (e.field(), e.to_string())),
+            Some(pose) => match validate_scan(&scan, &pose, now_s, self.map.params()) {
+                Err(e) => Err((e.field(), e.to_string())),
+                // A valid scan newer than the last fused one by less than the interval is
+                // skipped. A stamp that went back (the sim restarted) is fused, so the
+                // throttle cannot lock up.
+                Ok(_)
+                    if stamp_s >= feed.last_fused_stamp_s
+                        && stamp_s - feed.last_fused_stamp_s < self.scan_min_interval_s =>
+                {
+                    feed.skipped += 1;
+                    return;
+                }
+                Ok(_) => self.map.fuse_scan(&scan, &pose, now_s).map_err(|e| (e.field(), e.to_string())),
+            },
             None => Err(("odom", "no odometry received yet, so the scan has no pose".to_string())),
         };
         match result {
-            Ok(_) => feed.fused += 1,
+            Ok(_) => {
+                feed.fused += 1;
+                feed.last_fused_stamp_s = stamp_s;
+            }
             Err((field, reason)) => {
                 feed.dropped += 1;
                 let count = feed.dropped_by_reason.entry(field).or_default();
@@ -703,6 +754,7 @@ impl Mapper {
             feed.dropped_at_last_report = feed.dropped;
             let mut status = Status::new(level, message)
                 .with("scans_fused", feed.fused)
+                .with("scans_skipped_by_interval", feed.skipped)
                 .with("scans_dropped", feed.dropped);
             for (reason, n) in &feed.dropped_by_reason {
                 status = status.with(format!("dropped.{reason}"), n);

@@ -264,7 +264,8 @@ impl GridPlanner {
                 return self.plan_cells(s, g, algo);
             }
         }
-        let s = self.spec.world_to_cell(start).map_err(|_| PlanError::StartOffMap { x: start.x, y: start.y })?;
+        let s =
+            self.spec.world_to_cell(start).map_err(|_| PlanError::StartOffMap { x: start.x, y: start.y })?;
         let escape = self
             .nearest_walkable(s, escape_radius_m)
             .ok_or(PlanError::StartInObstacle { x: start.x, y: start.y })?;
