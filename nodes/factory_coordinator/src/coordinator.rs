@@ -179,6 +179,10 @@ pub struct Coordinator {
     next_id: u64,
     replan_requested: bool,
     last_plan_s: Option<f64>,
+    /// Per robot: charge tasks that failed in a row, and no new one before this time, s.
+    /// An executor that refuses to charge (or cannot reach a charger) is not sent a
+    /// fresh charge task every cycle; the wait doubles like a task's retry backoff.
+    charge_backoff: BTreeMap<String, (u32, f64)>,
 }
 
 impl Coordinator {
@@ -200,6 +204,7 @@ impl Coordinator {
             next_id: 1,
             replan_requested: false,
             last_plan_s: None,
+            charge_backoff: BTreeMap::new(),
         })
     }
 
@@ -486,6 +491,9 @@ impl Coordinator {
         self.replan_requested = true;
         let reason = match outcome {
             TaskOutcome::Succeeded => {
+                if rec.bound_robot.is_some() {
+                    self.charge_backoff.remove(robot_id);
+                }
                 rec.state = TaskState::Succeeded { at_s: now_s };
                 self.kpis.task_completed(now_s);
                 return vec![CoordinatorEvent::TaskSucceeded { task_id: task_id.to_string() }];
@@ -495,7 +503,12 @@ impl Coordinator {
         };
         rec.failures += 1;
         rec.last_error = Some(reason.clone());
-        // Charge tasks are not retried: the next cycle makes a fresh one if still needed.
+        // Charge tasks are not retried: a later cycle makes a fresh one if still needed,
+        // after a backoff that grows with each failed charge in a row.
+        if rec.bound_robot.is_some() {
+            let (failed, _) = self.charge_backoff.get(robot_id).copied().unwrap_or((0, now_s));
+            self.charge_backoff.insert(robot_id.to_string(), (failed + 1, now_s + cfg.backoff_s(failed + 1)));
+        }
         if rec.bound_robot.is_some() || rec.failures > cfg.max_retries {
             let reason = format!("{reason} (after {} attempt(s))", rec.failures);
             rec.state = TaskState::Failed { at_s: now_s, reason: reason.clone() };
@@ -826,8 +839,12 @@ impl Coordinator {
         Some((Cancellation { task_id: victim_id, robot_id, reason }, assignment))
     }
 
-    /// Makes and assigns a charge task to the nearest free charger; None if all are taken.
+    /// Makes and assigns a charge task to the nearest free charger; None if all are taken
+    /// or the robot's last charge task failed less than its backoff ago.
     fn insert_charge_task(&mut self, robot: &RobotRecord, now_s: f64) -> Option<Assignment> {
+        if self.charge_backoff.get(&robot.id).is_some_and(|&(_, not_before_s)| now_s < not_before_s) {
+            return None;
+        }
         let r = self.config.charger_occupied_radius_m;
         let mut taken: BTreeSet<String> = BTreeSet::new();
         for rec in self.tasks.values().filter(|t| t.bound_robot.is_some() && t.state.robot().is_some()) {

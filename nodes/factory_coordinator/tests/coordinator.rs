@@ -84,6 +84,40 @@ fn battery_infeasible_work_is_not_assigned_and_charging_is_inserted() {
 }
 
 #[test]
+fn a_refused_charge_task_is_not_sent_again_before_a_growing_backoff() {
+    let cfg = CoordinatorConfig::default();
+    let (b1, b2) = (cfg.backoff_s(1), cfg.backoff_s(2));
+    assert!(b2 > b1 && b1 > 0.0);
+    let mut c = coordinator(cfg);
+    beat(&mut c, &idle("low", 14.0, 6.0, 0.10, ALL_CAPS), 0.0);
+    let charge_of = |plan: &factory_coordinator::PlanOutcome| -> Vec<String> {
+        plan.assignments.iter().map(|a| a.task_id.clone()).collect()
+    };
+    let first = charge_of(&c.plan(0.0));
+    assert_eq!(first.len(), 1);
+    let refused = TaskOutcome::Failed { reason: "rejected: busy".into() };
+    c.on_task_result(&first[0], "low", refused.clone(), 1.0);
+    assert!(matches!(state(&c, &first[0]), Some(TaskState::Failed { .. })));
+    // Within the first backoff: nothing, however often it plans.
+    assert!(c.plan(1.0).assignments.is_empty());
+    assert!(c.plan(1.0 + 0.9 * b1).assignments.is_empty());
+    let second = charge_of(&c.plan(1.0 + b1));
+    assert_eq!(second.len(), 1, "a fresh charge task once the backoff has passed");
+    assert_ne!(second[0], first[0]);
+    // A second refusal in a row waits the doubled backoff.
+    let t2 = 2.0 + b1;
+    c.on_task_result(&second[0], "low", refused, t2);
+    assert!(c.plan(t2 + 0.9 * b2).assignments.is_empty());
+    let third = charge_of(&c.plan(t2 + b2));
+    assert_eq!(third.len(), 1);
+    // A charge that succeeds clears the backoff.
+    let t3 = t2 + b2 + 600.0;
+    c.on_task_result(&third[0], "low", TaskOutcome::Succeeded, t3);
+    beat(&mut c, &idle("low", 56.0, 6.0, 0.10, ALL_CAPS), t3);
+    assert_eq!(charge_of(&c.plan(t3)).len(), 1, "no backoff after a successful charge");
+}
+
+#[test]
 fn robots_that_must_charge_get_only_charge_tasks_on_distinct_chargers() {
     let mut c = coordinator(CoordinatorConfig::default());
     beat(&mut c, &idle("a", 50.0, 6.0, 0.20, ALL_CAPS), 0.0);
