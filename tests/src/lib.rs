@@ -100,7 +100,9 @@ impl Drop for NodeProcess {
 /// Runs a workspace binary to completion (for start-up failures), returning its exit
 /// status and everything it printed.
 pub fn run_to_exit(bin: &str, args: &[&str], timeout: Duration) -> (Option<i32>, String) {
-    let mut node = NodeProcess::start(bin, bin, args);
+    // The log is named after the file, so `examples/x` works too.
+    let name = Path::new(bin).file_name().and_then(|n| n.to_str()).unwrap_or("process");
+    let mut node = NodeProcess::start(name, bin, args);
     let deadline = Instant::now() + timeout;
     let status = loop {
         if let Ok(Some(status)) = node.child.try_wait() {

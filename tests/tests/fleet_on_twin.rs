@@ -528,6 +528,12 @@ async fn five_robots_complete_twenty_tasks_survive_a_kill_and_cancel() {
         );
     }
     let retried = log.matches("retry not before").count();
+    // Why steps had to be retried (printed with the summary; retries are allowed).
+    let retry_reasons: Vec<String> = log
+        .lines()
+        .filter(|l| l.contains("ended:"))
+        .map(|l| l.split("]: ").last().unwrap_or(l).to_string())
+        .collect();
 
     // ---- 4. Cancel a task while its robot drives; the robot stops.
     let cancel_id = "c01_inspect_dock_in_cancelled";
@@ -592,6 +598,9 @@ async fn five_robots_complete_twenty_tasks_survive_a_kill_and_cancel() {
         wall_lost.as_secs_f64()
     );
     println!("  cancel -> {robot} at rest and IDLE:     {:.2} sim s", sim_stopped - sim_cancel);
+    for reason in &retry_reasons {
+        println!("  retried: {reason}");
+    }
     println!(
         "  whole test: {sim_end:.1} sim s in {:.1} wall s (achieved {:.1}x real time, asked {REAL_TIME_FACTOR}x)",
         wall_end.as_secs_f64(),

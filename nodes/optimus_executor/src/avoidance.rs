@@ -43,7 +43,10 @@ impl Default for AvoidanceConfig {
         Self {
             enabled: true,
             robot_radius_m: 0.35,
-            clearance_m: 0.15,
+            // Footprint + clearance must stay below the planner's footprint margin (the
+            // mapper's 0.4 m): a path that passes a corner at that distance must not
+            // look blocked here.
+            clearance_m: 0.03,
             braking_decel_mps2: 0.8,
             time_headway_s: 1.0,
             max_deflection_deg: 75.0,
@@ -214,7 +217,7 @@ mod tests {
 
     #[test]
     fn a_wall_across_the_way_stops_the_robot() {
-        let cfg = AvoidanceConfig::default();
+        let cfg = AvoidanceConfig { clearance_m: 0.15, ..AvoidanceConfig::default() };
         let pos = Point2::new(0.0, 0.0);
         // A wall 0.45 m ahead spanning ±3 m, inside the 0.5 m reach: every heading
         // within 75° of it brings the footprint closer still.
@@ -226,7 +229,8 @@ mod tests {
 
     #[test]
     fn near_an_obstacle_the_speed_drops_to_what_can_still_stop() {
-        let cfg = AvoidanceConfig { max_deflection_deg: 0.0, ..AvoidanceConfig::default() };
+        let cfg =
+            AvoidanceConfig { max_deflection_deg: 0.0, clearance_m: 0.15, ..AvoidanceConfig::default() };
         let pos = Point2::new(0.0, 0.0);
         let wall = wall_of_points(1.0, -3.0, 3.0);
         let (vx, vy) = avoid(&cfg, pos, (1.0, 0.0), &wall);

@@ -553,7 +553,10 @@ impl Executor {
                     }
                     Ok(FollowStatus::Stuck { remaining_m }) => {
                         out.push(Action::Stop);
-                        Next::NavFailure(format!("stuck {remaining_m:.2} m from the goal"))
+                        Next::NavFailure(format!(
+                            "stuck {remaining_m:.2} m from the goal at ({:.2}, {:.2})",
+                            p.x, p.y
+                        ))
                     }
                     Err(e) => {
                         out.push(Action::Stop);

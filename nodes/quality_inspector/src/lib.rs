@@ -1,0 +1,31 @@
+//! quality_inspector: classical machine-vision quality control of parts at inspection
+//! stations, ROS-free. Per station: register the part to its fiducials (ECC fallback),
+//! compare it with a taught reference for scratches, pits and contamination, find
+//! thermal hotspots, check fastening torque-angle traces against a learned envelope,
+//! and assemble the verdict with the correction a failure calls for.
+//!
+//! The r2r node (`src/main.rs`, feature `ros`) is a thin adapter over [`Inspector`].
+
+pub mod config;
+pub mod debug;
+pub mod defects;
+pub mod error;
+pub mod finding;
+pub mod frame;
+pub mod geometry;
+pub mod image;
+pub mod inspector;
+pub mod reference;
+pub mod register;
+pub mod thermal;
+pub mod torque;
+
+pub use config::{InspectorConfig, StationConfig};
+pub use error::{ConfigError, InspectError};
+pub use finding::{Correction, DefectClass, Finding};
+pub use frame::{Encoding, FrameError, ImageView};
+pub use geometry::{BBox, Geometry, Pose};
+pub use inspector::{Inspection, Inspector, PartInput, StationStats};
+pub use reference::{Reference, Teacher};
+pub use register::Method;
+pub use torque::{TorqueEnvelope, TorqueTrace};

@@ -1,0 +1,441 @@
+//! quality_inspector: classical machine-vision inspection of the part at each camera
+//! station.
+//!
+//!   quality_inspector --ros-args --params-file config/quality_inspector.yaml
+//!
+//! Stations (image size, scale, part outline, part types, thermal camera) come from the
+//! `cameras:` section of the twin's layout (`factory_file`). Per station it subscribes
+//! `<station>/camera/image_raw` (rgb8/bgr8/mono8) and `<station>/thermal/image_raw`
+//! (mono16, centi-kelvin; the latest one within `thermal_max_age_s` of the visible
+//! frame is used), and `station_states` for the part variant and the part counter.
+//! Publishes `inspection_results` (InspectionResult per frame), the annotated
+//! `<station>/inspection/debug_image`, and one correction TaskRequest on
+//! `task_requests` the first time a part fails. Torque-angle traces: the core checks
+//! them, but no message carries them yet (MachineTelemetry has none), so the node does
+//! not subscribe any. The algorithms live in the library crate; this file is wiring.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use factory_node::clock::Clock;
+use factory_node::diagnostics::{Diagnostics, Level, Status};
+use factory_node::params::{check_not_empty, check_range, strict_section, ParamError, Validate};
+use factory_node::r2r::diagnostic_msgs::msg::KeyValue;
+use factory_node::r2r::factory_interfaces::msg::{
+    Defect as DefectMsg, InspectionResult, StationState as StationStateMsg, TaskRequest, TaskStep,
+};
+use factory_node::r2r::sensor_msgs::msg::{Image, RegionOfInterest};
+use factory_node::r2r::{log_info, log_warn, QosProfile};
+use factory_node::{header, msg_const, run_node, NodeContext, NodeError, Publisher};
+use futures::StreamExt;
+use quality_inspector::config::{stations_from_layout, StationTemplate};
+use quality_inspector::debug::render;
+use quality_inspector::frame::validate_thermal;
+use quality_inspector::inspector::reason;
+use quality_inspector::{Correction, ImageView, Inspection, Inspector, PartInput};
+use serde::Deserialize;
+
+/// Log the first input dropped for a reason, then every this many of them.
+const DROP_LOG_EVERY: u64 = 100;
+/// Image queue depth: inspecting is fast; older frames are not worth keeping.
+const IMAGE_DEPTH: usize = 2;
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct Params {
+    factory_file: String,      // the twin's layout (cameras:); relative to $FACTORY_ROOT
+    data_dir: String, // taught references (<data_dir>/<station>/<type>.qiref); relative to $FACTORY_ROOT
+    thermal_max_age_s: f64, // a thermal frame this much older than the visible one is not used, s
+    publish_debug_image: bool, // annotated image per inspected frame
+    #[serde(deserialize_with = "strict_section")]
+    inspection: StationTemplate,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            factory_file: "config/factory.yaml".into(),
+            data_dir: "data/quality_inspector".into(),
+            thermal_max_age_s: 0.25,
+            publish_debug_image: true,
+            inspection: StationTemplate::default(),
+        }
+    }
+}
+
+impl Validate for Params {
+    fn validate(&self) -> Result<(), ParamError> {
+        check_not_empty("factory_file", &self.factory_file)?;
+        check_not_empty("data_dir", &self.data_dir)?;
+        check_range("thermal_max_age_s", self.thermal_max_age_s, 0.0, 60.0, "s")?;
+        Ok(())
+    }
+}
+
+fn resolve(path: &str) -> PathBuf {
+    let path = PathBuf::from(path);
+    match std::env::var_os("FACTORY_ROOT") {
+        Some(root) if path.is_relative() => PathBuf::from(root).join(path),
+        _ => path,
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    run_node("quality_inspector", setup)
+}
+
+enum Input {
+    Visible(usize, Image),
+    Thermal(usize, Image),
+    Station(StationStateMsg),
+}
+
+struct Station {
+    inspector: Inspector,
+    debug_pub: Option<Publisher<Image>>,
+    thermal: Option<Image>,
+    /// part variant and parts completed, from station_states
+    variant: String,
+    parts_completed: u64,
+    /// last part a correction was requested for
+    corrected_part: Option<String>,
+    frames: u64,
+}
+
+fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result<(), NodeError>>, NodeError> {
+    let file = resolve(&p.factory_file);
+    let bad = |key: &str, value: String, reason: String| {
+        NodeError::Params(ParamError::Invalid { key: key.into(), value, allowed: reason })
+    };
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| bad("factory_file", file.display().to_string(), format!("must be readable: {e}")))?;
+    let configs = stations_from_layout(&text, &p.inspection).map_err(|e| {
+        bad("factory_file", file.display().to_string(), format!("must be a valid layout: {e}"))
+    })?;
+    let data_dir = resolve(&p.data_dir);
+    let logger = ctx.logger().to_string();
+    let mut stations = Vec::new();
+    let mut streams = Vec::new();
+    for (i, cfg) in configs.iter().enumerate() {
+        let mut inspector =
+            Inspector::new(cfg).map_err(|e| bad("inspection", cfg.id.clone(), e.to_string()))?;
+        for (t, e) in inspector.load_references(&data_dir) {
+            log_warn!(&logger, "{}: no reference for part type {t}: {e} (teach it first)", cfg.id);
+        }
+        let qos = QosProfile::sensor_data().keep_last(IMAGE_DEPTH);
+        let vis = ctx.subscribe_with_qos::<Image>(&format!("{}/camera/image_raw", cfg.id), qos.clone())?;
+        streams.push(vis.map(move |m| Input::Visible(i, m)).boxed());
+        if cfg.thermal.is_some() {
+            let th = ctx.subscribe_with_qos::<Image>(&format!("{}/thermal/image_raw", cfg.id), qos)?;
+            streams.push(th.map(move |m| Input::Thermal(i, m)).boxed());
+        }
+        let debug_pub = if p.publish_debug_image {
+            Some(ctx.publisher::<Image>(&format!("{}/inspection/debug_image", cfg.id))?)
+        } else {
+            None
+        };
+        log_info!(
+            &logger,
+            "{}: part types {:?}, taught {:?}",
+            cfg.id,
+            cfg.part_types,
+            inspector.taught_types()
+        );
+        stations.push(Station {
+            inspector,
+            debug_pub,
+            thermal: None,
+            variant: String::new(),
+            parts_completed: 0,
+            corrected_part: None,
+            frames: 0,
+        });
+    }
+    streams.push(ctx.subscribe::<StationStateMsg>("station_states")?.map(Input::Station).boxed());
+    let mut inputs = futures::stream::select_all(streams);
+    let mut node = Node {
+        stations,
+        results_pub: ctx.publisher::<InspectionResult>("inspection_results")?,
+        tasks_pub: ctx.publisher::<TaskRequest>("task_requests")?,
+        diagnostics: ctx.diagnostics(),
+        clock: ctx.clock(),
+        node_name: logger.rsplit('.').next().unwrap_or(&logger).to_string(),
+        logger,
+        thermal_max_age_s: p.thermal_max_age_s,
+        tasks_submitted: 0,
+    };
+    node.report_diagnostics();
+    Ok(async move {
+        while let Some(input) = inputs.next().await {
+            match input {
+                Input::Visible(i, msg) => node.on_visible(i, &msg)?,
+                Input::Thermal(i, msg) => node.on_thermal(i, msg),
+                Input::Station(msg) => node.on_station(&msg),
+            }
+        }
+        Ok(())
+    })
+}
+
+struct Node {
+    stations: Vec<Station>,
+    results_pub: Publisher<InspectionResult>,
+    tasks_pub: Publisher<TaskRequest>,
+    diagnostics: Diagnostics,
+    clock: Clock,
+    node_name: String,
+    logger: String,
+    thermal_max_age_s: f64,
+    tasks_submitted: u64,
+}
+
+fn stamp_s(msg: &Image) -> f64 {
+    f64::from(msg.header.stamp.sec) + 1e-9 * f64::from(msg.header.stamp.nanosec)
+}
+
+fn view(msg: &Image) -> ImageView<'_> {
+    ImageView {
+        encoding: &msg.encoding,
+        width: msg.width,
+        height: msg.height,
+        step: msg.step,
+        is_bigendian: msg.is_bigendian != 0,
+        data: &msg.data,
+    }
+}
+
+impl Node {
+    fn dropped(&mut self, i: usize, what: &str, code: &str, detail: &str) {
+        let Some(s) = self.stations.get_mut(i) else { return };
+        let count = s.inspector.stats().dropped.get(code).copied().unwrap_or(0);
+        if count % DROP_LOG_EVERY == 1 {
+            log_warn!(
+                &self.logger,
+                "{}: {what} dropped ({code}): {detail} [{count} so far; logged every {DROP_LOG_EVERY}th]",
+                s.inspector.config().id
+            );
+        }
+    }
+
+    fn on_thermal(&mut self, i: usize, msg: Image) {
+        let Some(s) = self.stations.get_mut(i) else { return };
+        let Some(t) = s.inspector.config().thermal.clone() else { return };
+        // Checked on arrival so a bad thermal frame never holds back a visible one.
+        match validate_thermal(&view(&msg), t.width_px, t.height_px) {
+            Ok(_) => s.thermal = Some(msg),
+            Err(e) => {
+                let code = format!("thermal_{}", e.reason());
+                s.inspector.count_drop(&code);
+                self.dropped(i, "thermal frame", &code, &e.to_string());
+            }
+        }
+    }
+
+    fn on_station(&mut self, msg: &StationStateMsg) {
+        for s in self.stations.iter_mut().filter(|s| s.inspector.config().id == msg.station_id) {
+            s.variant = msg.current_variant.clone();
+            s.parts_completed = msg.parts_completed;
+        }
+    }
+
+    fn on_visible(&mut self, i: usize, msg: &Image) -> Result<(), NodeError> {
+        let t0 = Instant::now();
+        let thermal_max_age_s = self.thermal_max_age_s;
+        let Some(s) = self.stations.get_mut(i) else { return Ok(()) };
+        let thermal = s.thermal.as_ref().filter(|t| (stamp_s(t) - stamp_s(msg)).abs() <= thermal_max_age_s);
+        // The variant from station_states when it is one we know; else identified from the image.
+        let known = s.inspector.taught_types().contains(&s.variant.as_str());
+        let input = PartInput {
+            visible: view(msg),
+            thermal: thermal.map(view),
+            torque: None,
+            part_type: known.then_some(s.variant.as_str()),
+        };
+        let result = s.inspector.inspect(&input);
+        s.frames += 1;
+        let res = match result {
+            Ok(r) => r,
+            Err(e) => {
+                let code = reason(&e);
+                self.dropped(i, "frame", code, &e.to_string());
+                self.report_diagnostics();
+                return Ok(());
+            }
+        };
+        let elapsed_ms = t0.elapsed().as_secs_f64() * 1e3;
+        let s = &self.stations[i.min(self.stations.len() - 1)];
+        // The part at the station is the one after the last completed.
+        let part_id = format!("{}-{}", s.inspector.config().id, s.parts_completed + 1);
+        let mut out = result_msg(&res, msg, &part_id, elapsed_ms, &self.node_name);
+        out.header.stamp = msg.header.stamp.clone();
+        self.results_pub.publish(&out)?;
+        if let Some(p) = &s.debug_pub {
+            let cfg = s.inspector.config();
+            let thermal_scale =
+                cfg.camera.px_per_mm / cfg.thermal_px_per_mm().unwrap_or(cfg.camera.px_per_mm);
+            let rendered = quality_inspector::frame::validate_visible(&view(msg), msg.width, msg.height)
+                .map_err(|e| e.to_string())
+                .and_then(|f| {
+                    render(&f, s.inspector.geometry(), &res, thermal_scale).map_err(|e| e.to_string())
+                });
+            match rendered {
+                Ok(img) => {
+                    p.publish(&Image {
+                        header: msg.header.clone(),
+                        height: img.height,
+                        width: img.width,
+                        encoding: "rgb8".into(),
+                        is_bigendian: 0,
+                        step: 3 * img.width,
+                        data: img.data,
+                    })?;
+                }
+                Err(e) => log_warn!(&self.logger, "debug image: {e}"),
+            }
+        }
+        if !res.passed && s.corrected_part.as_deref() != Some(part_id.as_str()) {
+            let task = task_msg(&res, &part_id, &self.node_name, header(&self.clock, "map"));
+            if self.tasks_pub.publish(&task)? {
+                self.tasks_submitted += 1;
+            }
+            if let Some(s) = self.stations.get_mut(i) {
+                s.corrected_part = Some(part_id.clone());
+            }
+            log_info!(
+                &self.logger,
+                "{part_id} failed ({}): requested {}",
+                res.findings.iter().map(|f| f.class.as_str()).collect::<Vec<_>>().join(", "),
+                res.corrections.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(" + ")
+            );
+        }
+        self.report_diagnostics();
+        Ok(())
+    }
+
+    fn report_diagnostics(&mut self) {
+        for s in &self.stations {
+            let st = s.inspector.stats();
+            let dropped: u64 = st.dropped.values().sum();
+            let (level, message) = if s.inspector.taught_types().is_empty() {
+                (Level::Warn, "no taught reference")
+            } else if dropped > 0 && dropped * 10 > s.frames {
+                (Level::Warn, "dropping frames")
+            } else {
+                (Level::Ok, "inspecting")
+            };
+            let mut status = Status::new(level, message)
+                .with("inspected", st.inspected)
+                .with("passed", st.passed)
+                .with("pass_rate", st.pass_rate().map_or("n/a".to_string(), |r| format!("{r:.4}")))
+                .with("dropped", dropped)
+                .with("tasks_submitted", self.tasks_submitted);
+            for code in quality_inspector::FrameError::REASONS
+                .iter()
+                .copied()
+                .chain(["registration_failed", "unknown_part_type"])
+            {
+                status = status.with(format!("dropped.{code}"), st.dropped.get(code).copied().unwrap_or(0));
+            }
+            for (code, n) in st.dropped.iter().filter(|(c, _)| c.starts_with("thermal_")) {
+                status = status.with(format!("dropped.{code}"), n);
+            }
+            for (class, n) in &st.failures {
+                status = status.with(format!("failures.{class}"), n);
+            }
+            self.diagnostics.set(&format!("station {}", s.inspector.config().id), status);
+        }
+    }
+}
+
+fn result_msg(res: &Inspection, img: &Image, part_id: &str, elapsed_ms: f64, node: &str) -> InspectionResult {
+    let pose = res.registration.pose;
+    InspectionResult {
+        header: img.header.clone(),
+        inspection_id: format!(
+            "{node}/{}/{}.{:09}",
+            res.station_id, img.header.stamp.sec, img.header.stamp.nanosec
+        ),
+        station_id: res.station_id.clone(),
+        part_id: part_id.to_string(),
+        part_type: res.part_type.clone(),
+        passed: res.passed,
+        defects: res
+            .findings
+            .iter()
+            .map(|f| DefectMsg {
+                defect_class: f.class.code(),
+                bbox: RegionOfInterest {
+                    x_offset: f.bbox.x,
+                    y_offset: f.bbox.y,
+                    width: f.bbox.width,
+                    height: f.bbox.height,
+                    do_rectify: false,
+                },
+                center_x_mm: f.center_mm.0 as f32,
+                center_y_mm: f.center_mm.1 as f32,
+                length_mm: f.length_mm as f32,
+                width_mm: f.width_mm as f32,
+                area_mm2: f.area_mm2 as f32,
+                peak_temperature_k: f.peak_temperature_k as f32,
+                severity: f.severity as f32,
+                confidence: f.confidence as f32,
+            })
+            .collect(),
+        offset_x_mm: pose.dx_mm as f32,
+        offset_y_mm: pose.dy_mm as f32,
+        rotation_deg: pose.rotation_deg as f32,
+        max_temperature_k: res.max_temperature_k as f32,
+        processing_time_ms: elapsed_ms as f32,
+    }
+}
+
+/// One task with a step per correction, in order (clean, rework, recalibrate).
+fn task_msg(
+    res: &Inspection,
+    part_id: &str,
+    node: &str,
+    header: factory_node::r2r::std_msgs::msg::Header,
+) -> TaskRequest {
+    let kv = |k: &str, v: &str| KeyValue { key: k.into(), value: v.into() };
+    let steps: Vec<TaskStep> = res
+        .corrections
+        .iter()
+        .map(|c| {
+            let kind = match c {
+                Correction::RecalibrateStation => msg_const(TaskStep::RECALIBRATE),
+                Correction::Clean | Correction::Rework => msg_const(TaskStep::REPAIR),
+            };
+            TaskStep {
+                kind: kind.to_string(),
+                location_id: res.station_id.clone(),
+                parameters: vec![
+                    kv("action", c.as_str()),
+                    kv("part_id", part_id),
+                    kv("part_type", &res.part_type),
+                    kv(
+                        "findings",
+                        &res.findings.iter().map(|f| f.class.as_str()).collect::<Vec<_>>().join(","),
+                    ),
+                ],
+                ..Default::default()
+            }
+        })
+        .collect();
+    let task_type = match steps.as_slice() {
+        [one] => one.kind.clone(),
+        _ => "sequence".to_string(),
+    };
+    let urgent = res.corrections.contains(&Correction::RecalibrateStation);
+    TaskRequest {
+        header,
+        task_id: String::new(),
+        task_type,
+        priority: if urgent { TaskRequest::PRIORITY_HIGH as u8 } else { TaskRequest::PRIORITY_NORMAL as u8 },
+        steps,
+        required_capabilities: vec!["manipulation".into()],
+        origin: msg_const(TaskRequest::ORIGIN_QUALITY).to_string(),
+        requested_by: node.to_string(),
+        ..Default::default()
+    }
+}
