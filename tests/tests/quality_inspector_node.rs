@@ -103,9 +103,10 @@ async fn inspector_judges_the_twins_parts_like_the_ground_truth() {
         node.subscribe::<InspectionResult>("/ground_truth/inspection", QosProfile::default()).expect("sub"),
         |r| r.station_id == STATION,
     );
-    let tasks = collect(node.subscribe::<TaskRequest>("/task_requests", QosProfile::default()).expect("sub"), |t| {
-        t.origin == "quality"
-    });
+    let tasks =
+        collect(node.subscribe::<TaskRequest>("/task_requests", QosProfile::default()).expect("sub"), |t| {
+            t.origin == "quality"
+        });
     let dropped_wrong_encoding = collect(
         node.subscribe::<DiagnosticArray>("/diagnostics", QosProfile::default()).expect("sub"),
         |a: &DiagnosticArray| {
@@ -128,7 +129,10 @@ async fn inspector_judges_the_twins_parts_like_the_ground_truth() {
             .unwrap()
             .iter()
             .filter_map(|r| {
-                truth.iter().find(|t| stamp_key(&t.header) == stamp_key(&r.header)).map(|t| (r.clone(), t.clone()))
+                truth
+                    .iter()
+                    .find(|t| stamp_key(&t.header) == stamp_key(&r.header))
+                    .map(|t| (r.clone(), t.clone()))
             })
             .collect::<Vec<_>>()
     };
@@ -167,13 +171,16 @@ async fn inspector_judges_the_twins_parts_like_the_ground_truth() {
         assert!(r.processing_time_ms > 0.0);
     }
     // Every failed part asked for a correction, naming it.
-    let failed: Vec<String> = pairs.iter().filter(|(r, _)| !r.passed).map(|(r, _)| r.part_id.clone()).collect();
+    let failed: Vec<String> =
+        pairs.iter().filter(|(r, _)| !r.passed).map(|(r, _)| r.part_id.clone()).collect();
     assert!(
         wait_until(Duration::from_secs(10), || {
             let tasks = tasks.lock().unwrap();
             failed.iter().all(|p| {
                 tasks.iter().any(|t| {
-                    t.steps.iter().any(|s| s.parameters.iter().any(|kv| kv.key == "part_id" && kv.value == *p))
+                    t.steps
+                        .iter()
+                        .any(|s| s.parameters.iter().any(|kv| kv.key == "part_id" && kv.value == *p))
                 })
             })
         })
