@@ -10,10 +10,22 @@ sim_seconds=${1:-3600}
 out="$ROOT/out/main_job"
 mkdir -p "$out"
 
+# The quality inspector's references (one per station and part type), taught once from
+# good parts of the twin's own renderer, as an operator teaches a real station.
+refs="$ROOT/data/quality_inspector"
+if [ ! -d "$refs/inspect" ]; then
+  echo "[main job] teaching the quality inspector's references into $refs"
+  "$ROOT/target/release/examples/teach_from_twin" "$ROOT/config/factory.yaml" "$refs" 8
+fi
+
 echo "[main job] the factory on its twin for ${sim_seconds} simulated seconds; log: $out/launch.log"
 status=0
 "$ROOT/target/release/factory_launch" --log-dir "$out" "$ROOT/launch/factory.launch.xml" \
   duration_s:="$sim_seconds" 2>&1 | tee "$out/launch.log" \
   | grep --line-buffered -E "\]: sim |simulated |factory_launch\]|ERROR|FATAL" || status=${PIPESTATUS[0]}
 echo "[main job] launch exit code $status; full log: $out/launch.log"
+if [ -f "$out/report.md" ]; then
+  echo "[main job] KPI report: $out/report.md; recording: $out/recording.mcap"
+  sed -n '/^| KPI/,/^$/p' "$out/report.md"
+fi
 exit "$status"

@@ -390,6 +390,11 @@ fn result_msg(res: &Inspection, img: &Image, part_id: &str, elapsed_ms: f64, nod
     }
 }
 
+/// Time at the station to take a failed part off for cleaning or rework, s.
+const PART_OFF_S: f64 = 30.0;
+/// Time at the station to check and recalibrate its camera, s.
+const RECALIBRATE_VISIT_S: f64 = 120.0;
+
 /// One task with a step per correction, in order (clean, rework, recalibrate).
 fn task_msg(
     res: &Inspection,
@@ -402,13 +407,18 @@ fn task_msg(
         .corrections
         .iter()
         .map(|c| {
-            let kind = match c {
-                Correction::RecalibrateStation => msg_const(TaskStep::RECALIBRATE),
-                Correction::Clean | Correction::Rework => msg_const(TaskStep::REPAIR),
+            // The part is taken off the station for cleaning or rework (an
+            // unload_station step); the camera check is a visit to the station (an
+            // inspect step). `repair`/`recalibrate` steps are machine maintenance in the
+            // executor and need a machine component, which a camera or a part is not.
+            let (kind, duration_s) = match c {
+                Correction::RecalibrateStation => (msg_const(TaskStep::INSPECT), RECALIBRATE_VISIT_S),
+                Correction::Clean | Correction::Rework => (msg_const(TaskStep::UNLOAD_STATION), PART_OFF_S),
             };
             TaskStep {
                 kind: kind.to_string(),
                 location_id: res.station_id.clone(),
+                expected_duration_s: duration_s,
                 parameters: vec![
                     kv("action", c.as_str()),
                     kv("part_id", part_id),
