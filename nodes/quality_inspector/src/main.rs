@@ -48,6 +48,7 @@ struct Params {
     data_dir: String, // taught references (<data_dir>/<station>/<type>.qiref); relative to $FACTORY_ROOT
     thermal_max_age_s: f64, // a thermal frame this much older than the visible one is not used, s
     publish_debug_image: bool, // annotated image per inspected frame
+    image_reliable: bool, // reliable image subscriptions (false: best effort, for best-effort cameras)
     #[serde(deserialize_with = "strict_section")]
     inspection: StationTemplate,
 }
@@ -58,6 +59,9 @@ impl Default for Params {
             factory_file: "config/factory.yaml".into(),
             data_dir: "data/quality_inspector".into(),
             thermal_max_age_s: 0.25,
+            // A 1280x1024 rgb8 frame is 3.9 MB: over best effort, losing one of its
+            // UDP fragments loses the frame, and a loaded host loses most of them.
+            image_reliable: true,
             publish_debug_image: true,
             inspection: StationTemplate::default(),
         }
@@ -123,7 +127,8 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
         for (t, e) in inspector.load_references(&data_dir) {
             log_warn!(&logger, "{}: no reference for part type {t}: {e} (teach it first)", cfg.id);
         }
-        let qos = QosProfile::sensor_data().keep_last(IMAGE_DEPTH);
+        let qos = if p.image_reliable { QosProfile::default() } else { QosProfile::sensor_data() };
+        let qos = qos.keep_last(IMAGE_DEPTH);
         let vis = ctx.subscribe_with_qos::<Image>(&format!("{}/camera/image_raw", cfg.id), qos.clone())?;
         streams.push(vis.map(move |m| Input::Visible(i, m)).boxed());
         if cfg.thermal.is_some() {
