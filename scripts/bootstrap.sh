@@ -23,7 +23,8 @@ stamp_ok() { [ -f "$STATE/$1.stamp" ] && [ "$(cat "$STATE/$1.stamp")" = "$2" ]; 
 stamp_set() { printf '%s' "$2" >"$STATE/$1.stamp"; }
 
 # ---------------------------------------------------------------- 1. system packages
-APT_PACKAGES=(cmake clang libclang-dev libopencv-dev liburdfdom-tools python3-venv pkg-config)
+# ignition-tools + libsdformat-dev: `ign sdf` (checks of worlds/ and urdf/ in the tests).
+APT_PACKAGES=(cmake clang libclang-dev libopencv-dev liburdfdom-tools ignition-tools libsdformat-dev python3-venv pkg-config)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
