@@ -51,6 +51,12 @@ pub struct ExecutorConfig {
     pub feedback_period_s: f64,
     /// RobotStatus shows STATE_ERROR for this long after a failed task, s.
     pub error_hold_s: f64,
+    /// The robot has an arm planner: steps that handle parts (load_station,
+    /// unload_station, move_material) move the arm to its reach posture before the
+    /// work and back to its stow posture after it. Off: they are a dwell only.
+    pub arm_enabled: bool,
+    /// No ArmDone/ArmFailed within this: MANIPULATION_FAILED, s.
+    pub arm_timeout_s: f64,
 }
 
 impl Default for ExecutorConfig {
@@ -69,6 +75,8 @@ impl Default for ExecutorConfig {
             charge_timeout_s: 3600.0,
             feedback_period_s: 1.0,
             error_hold_s: 5.0,
+            arm_enabled: false,
+            arm_timeout_s: 30.0,
         }
     }
 }
@@ -93,6 +101,7 @@ impl ExecutorConfig {
         check("charge_timeout_s", c.charge_timeout_s, c.charge_timeout_s > 0.0, "must be > 0")?;
         check("feedback_period_s", c.feedback_period_s, c.feedback_period_s > 0.0, "must be > 0")?;
         check("error_hold_s", c.error_hold_s, c.error_hold_s >= 0.0, "must be >= 0")?;
+        check("arm_timeout_s", c.arm_timeout_s, c.arm_timeout_s > 0.0, "must be > 0")?;
         Ok(())
     }
 }
@@ -134,6 +143,7 @@ pub enum Stage {
     Planning,
     Navigating,
     StartingWork,
+    Manipulating,
     Working,
     Charging,
     Dwelling,
@@ -145,6 +155,7 @@ impl Stage {
             Stage::Planning => "planning",
             Stage::Navigating => "navigating",
             Stage::StartingWork => "starting_work",
+            Stage::Manipulating => "manipulating",
             Stage::Working => "working",
             Stage::Charging => "charging",
             Stage::Dwelling => "dwelling",
@@ -194,6 +205,15 @@ pub enum Input {
         duration_s: f64,
     },
     WorkRejected(String),
+    /// Reply to `MoveArm{request_id}`: the arm reached the posture.
+    ArmDone {
+        request_id: u64,
+    },
+    /// Reply to `MoveArm{request_id}`: planning or execution failed.
+    ArmFailed {
+        request_id: u64,
+        reason: String,
+    },
     /// The twin/station reports the work complete.
     WorkDone,
     WorkFailed(String),
@@ -204,6 +224,9 @@ pub enum Input {
 pub enum Action {
     /// Call the mapper's path service; answer with PathReady/PathFailed carrying `request_id`.
     RequestPath { request_id: u64, start: Pose2, goal: Pose2 },
+    /// Plan and execute an arm motion to `posture`; answer ArmDone/ArmFailed with
+    /// `request_id`.
+    MoveArm { request_id: u64, posture: ArmPosture },
     /// Publish on cmd_vel.
     Drive(Twist2),
     /// Publish a zero twist now.
@@ -221,6 +244,15 @@ pub enum Action {
     Finish { task_id: String, outcome: Outcome },
 }
 
+/// Where a part-handling step puts the arm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ArmPosture {
+    /// Into the station, before the work.
+    Reach,
+    /// Back against the body, after it (safe to drive).
+    Stow,
+}
+
 #[derive(Debug, Clone)]
 enum Phase {
     Planning {
@@ -236,6 +268,12 @@ enum Phase {
     },
     AwaitWorkStart {
         sent_s: f64,
+    },
+    /// Waiting for the arm to reach `posture`.
+    Manipulating {
+        request_id: u64,
+        sent_s: f64,
+        posture: ArmPosture,
     },
     Working {
         started_s: f64,
@@ -259,6 +297,7 @@ impl Phase {
             Phase::Planning { .. } | Phase::Backoff { .. } => Stage::Planning,
             Phase::Navigating { .. } => Stage::Navigating,
             Phase::AwaitWorkStart { .. } => Stage::StartingWork,
+            Phase::Manipulating { .. } => Stage::Manipulating,
             Phase::Working { .. } => Stage::Working,
             Phase::Charging { .. } => Stage::Charging,
             Phase::Dwelling { .. } => Stage::Dwelling,
@@ -361,6 +400,8 @@ impl Executor {
                 self.check_charge(now_s, &mut out);
             }
             Input::Tick => self.on_tick(now_s, &mut out),
+            Input::ArmDone { request_id } => self.on_arm(now_s, request_id, Ok(()), &mut out),
+            Input::ArmFailed { request_id, reason } => self.on_arm(now_s, request_id, Err(reason), &mut out),
             Input::PathReady { request_id, points } => self.on_path(now_s, request_id, Ok(points), &mut out),
             Input::PathFailed { request_id, reason } => {
                 self.on_path(now_s, request_id, Err(reason), &mut out)
@@ -390,6 +431,7 @@ impl Executor {
                     RobotStateKind::Working
                 }
                 Phase::Charging { .. } => RobotStateKind::Charging,
+                Phase::Manipulating { .. } => RobotStateKind::Manipulating,
             };
             return RobotState {
                 state,
@@ -520,7 +562,7 @@ impl Executor {
             NavFailure(String),
             Arrived,
             Fail(ResultCode, &'static str),
-            StepDone,
+            WorkDone,
         }
         let pose = self.pose;
         // Stale laser points would steer around where things were, not where they are.
@@ -573,7 +615,10 @@ impl Executor {
             Phase::Charging { deadline_s, .. } if now_s > *deadline_s => {
                 Next::Fail(ResultCode::Timeout, "charge target not reached in time")
             }
-            Phase::Dwelling { until_s, .. } if now_s >= *until_s => Next::StepDone,
+            Phase::Dwelling { until_s, .. } if now_s >= *until_s => Next::WorkDone,
+            Phase::Manipulating { sent_s, .. } if now_s - *sent_s > self.cfg.arm_timeout_s => {
+                Next::Fail(ResultCode::ManipulationFailed, "no reply from the arm planner")
+            }
             _ => Next::Nothing,
         };
         match next {
@@ -582,7 +627,7 @@ impl Executor {
             Next::NavFailure(reason) => self.nav_failure(now_s, reason, out),
             Next::Arrived => self.begin_work(now_s, out),
             Next::Fail(code, reason) => self.finish(now_s, code, reason.into(), out),
-            Next::StepDone => self.next_step(now_s, out),
+            Next::WorkDone => self.after_work(now_s, out),
         }
         self.periodic_feedback(now_s, out);
     }
@@ -609,12 +654,56 @@ impl Executor {
             let start_soc = self.battery.soc().unwrap_or(0.0);
             self.set_phase(now_s, Phase::Charging { start_soc, target_soc, deadline_s: now_s + limit }, out);
             self.check_charge(now_s, out);
-        } else if step.expected_duration_s > 0.0 {
-            let until_s = now_s + step.expected_duration_s;
+        } else if self.cfg.arm_enabled && step.kind.handles_parts() {
+            self.move_arm(now_s, ArmPosture::Reach, out);
+        } else {
+            self.dwell(now_s, step.expected_duration_s, out);
+        }
+    }
+
+    /// Waits `duration_s` at the station; nothing to wait for (e.g. a plain navigate)
+    /// goes straight on to what follows the work.
+    fn dwell(&mut self, now_s: f64, duration_s: f64, out: &mut Vec<Action>) {
+        if duration_s > 0.0 {
+            let until_s = now_s + duration_s;
             self.set_phase(now_s, Phase::Dwelling { started_s: now_s, until_s }, out);
         } else {
-            // Nothing to wait for (e.g. a plain navigate): no phase, no feedback.
+            self.after_work(now_s, out);
+        }
+    }
+
+    /// The step's work is done: stow the arm if it reached out, then the next step.
+    fn after_work(&mut self, now_s: f64, out: &mut Vec<Action>) {
+        let Some(r) = self.running.as_ref() else { return };
+        let handles_parts = r.steps.get(r.step).is_some_and(|s| s.kind.handles_parts());
+        if self.cfg.arm_enabled && handles_parts {
+            self.move_arm(now_s, ArmPosture::Stow, out);
+        } else {
             self.next_step(now_s, out);
+        }
+    }
+
+    fn move_arm(&mut self, now_s: f64, posture: ArmPosture, out: &mut Vec<Action>) {
+        let request_id = self.next_request_id;
+        self.next_request_id += 1;
+        out.push(Action::MoveArm { request_id, posture });
+        self.set_phase(now_s, Phase::Manipulating { request_id, sent_s: now_s, posture }, out);
+    }
+
+    /// Reply to MoveArm: replies to other requests (an earlier task's) are ignored.
+    fn on_arm(&mut self, now_s: f64, request_id: u64, reply: Result<(), String>, out: &mut Vec<Action>) {
+        let Some(r) = self.running.as_ref() else { return };
+        let Phase::Manipulating { request_id: expected, posture, .. } = r.phase else { return };
+        if expected != request_id {
+            return;
+        }
+        match reply {
+            Err(reason) => self.finish(now_s, ResultCode::ManipulationFailed, format!("arm: {reason}"), out),
+            Ok(()) if posture == ArmPosture::Stow => self.next_step(now_s, out),
+            Ok(()) => {
+                let duration_s = r.steps.get(r.step).map_or(0.0, |s| s.expected_duration_s);
+                self.dwell(now_s, duration_s, out);
+            }
         }
     }
 
@@ -699,6 +788,9 @@ impl Executor {
             Phase::Planning { .. } | Phase::Backoff { .. } => 0.0,
             Phase::Navigating { follower } => NAV_SHARE * follower.progress(),
             Phase::AwaitWorkStart { .. } => NAV_SHARE,
+            // Reaching opens the work share, stowing closes it.
+            Phase::Manipulating { posture: ArmPosture::Reach, .. } => NAV_SHARE,
+            Phase::Manipulating { posture: ArmPosture::Stow, .. } => 1.0,
             Phase::Working { started_s, duration_s, .. } => {
                 let f = if *duration_s > 0.0 { (now_s - started_s) / duration_s } else { 1.0 };
                 NAV_SHARE + (1.0 - NAV_SHARE) * f.clamp(0.0, 1.0)

@@ -18,7 +18,7 @@ use factory_node::clock::Clock;
 use factory_node::diagnostics::{Diagnostics, Level, Status};
 use factory_node::lifecycle::State;
 use factory_node::params::{check_not_empty, check_range, ParamError, Validate};
-use factory_node::r2r::factory_interfaces::action::ExecuteTask;
+use factory_node::r2r::factory_interfaces::action::{ExecuteTask, PlanArmMotion};
 use factory_node::r2r::factory_interfaces::msg::{MaintenanceEvent, RobotStatus};
 use factory_node::r2r::factory_interfaces::srv::StartMaintenance;
 use factory_node::r2r::geometry_msgs::msg::Twist;
@@ -32,8 +32,8 @@ use factory_node::r2r::{
 use factory_node::{header, msg_const, run_node, NodeContext, NodeError, Publisher};
 use futures::StreamExt;
 use optimus_executor::{
-    Action, AvoidanceConfig, BatteryPolicy, ConfigError, Executor, ExecutorConfig, FollowerConfig, Input,
-    Outcome, Point2, Pose2, ResultCode, RobotStateKind,
+    Action, ArmPosture, AvoidanceConfig, BatteryPolicy, ConfigError, Executor, ExecutorConfig,
+    FollowerConfig, Input, Outcome, Point2, Pose2, ResultCode, RobotStateKind,
 };
 use ros_convert::RobotReadings;
 use serde::Deserialize;
@@ -66,6 +66,33 @@ struct Params {
     charge_timeout_s: f64,  // limit of a charge step without expected_duration_s, s
     feedback_period_s: f64, // action feedback period between phase changes, s
     error_hold_s: f64,      // robot_status shows STATE_ERROR this long after a failure, s
+    arm: ArmParams,         // the arm planner for part-handling steps; off when arm.action is ""
+}
+
+/// `arm.*`: how part-handling steps (load_station, unload_station, move_material) use
+/// the robot's arm planner (nodes/arm_planner) through its PlanArmMotion action.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ArmParams {
+    action: String, // PlanArmMotion action name, e.g. left_arm/plan_arm_motion; "" = no arm
+    group: String,  // planning group the planner serves
+    joint_names: Vec<String>, // the group's joints, in the order of the positions below
+    reach_positions: Vec<f64>, // posture into the station before the work, rad
+    stow_positions: Vec<f64>, // posture against the body after it (safe to drive), rad
+    timeout_s: f64, // no plan-and-execute result within this: MANIPULATION_FAILED, s
+}
+
+impl Default for ArmParams {
+    fn default() -> Self {
+        ArmParams {
+            action: String::new(),
+            group: "left_arm".into(),
+            joint_names: Vec::new(),
+            reach_positions: Vec::new(),
+            stow_positions: Vec::new(),
+            timeout_s: ExecutorConfig::default().arm_timeout_s,
+        }
+    }
 }
 
 impl Default for Params {
@@ -92,6 +119,7 @@ impl Default for Params {
             charge_timeout_s: core.charge_timeout_s,
             feedback_period_s: core.feedback_period_s,
             error_hold_s: core.error_hold_s,
+            arm: ArmParams::default(),
         }
     }
 }
@@ -112,6 +140,8 @@ impl Params {
             charge_timeout_s: self.charge_timeout_s,
             feedback_period_s: self.feedback_period_s,
             error_hold_s: self.error_hold_s,
+            arm_enabled: !self.arm.action.is_empty(),
+            arm_timeout_s: self.arm.timeout_s,
         }
     }
 }
@@ -126,6 +156,31 @@ impl Validate for Params {
         check_range("status_rate_hz", self.status_rate_hz, 0.1, 100.0, "Hz")?;
         check_range("control_rate_hz", self.control_rate_hz, 1.0, 200.0, "Hz")?;
         check_range("max_retries", self.max_retries, 0, 100, "attempts")?;
+        if !self.arm.action.is_empty() {
+            check_not_empty("arm.group", &self.arm.group)?;
+            if self.arm.joint_names.is_empty() {
+                return Err(ParamError::Invalid {
+                    key: "arm.joint_names".into(),
+                    value: "[]".into(),
+                    allowed: "the group's joint names when arm.action is set".into(),
+                });
+            }
+            for (key, positions) in [
+                ("arm.reach_positions", &self.arm.reach_positions),
+                ("arm.stow_positions", &self.arm.stow_positions),
+            ] {
+                if positions.len() != self.arm.joint_names.len() || positions.iter().any(|v| !v.is_finite()) {
+                    return Err(ParamError::Invalid {
+                        key: key.into(),
+                        value: format!("{positions:?}"),
+                        allowed: format!(
+                            "{} finite joint positions (one per arm.joint_names), rad",
+                            self.arm.joint_names.len()
+                        ),
+                    });
+                }
+            }
+        }
         // The core validates its own sections; its errors name the field within them.
         let core = |section: &str, e: ConfigError| ParamError::Invalid {
             key: format!("{section}{}", e.field),
@@ -147,6 +202,7 @@ fn main() -> std::process::ExitCode {
 enum Event {
     PathReply { request_id: u64, start: Pose2, goal: Pose2, reply: Result<GetPlan::Response, String> },
     WorkReply { seq: u64, reply: Result<StartMaintenance::Response, String> },
+    ArmReply { request_id: u64, reply: Result<(), String> },
     CancelRequest(ActionServerCancelRequest),
     ServiceUp(&'static str),
 }
@@ -198,6 +254,9 @@ struct ExecutorNode {
     status: Publisher<RobotStatus>,
     plan_client: Client<GetPlan::Service>,
     work_client: Client<StartMaintenance::Service>,
+    /// The arm planner's action, when `arm.action` is set.
+    arm_client: Option<r2r::ActionClient<PlanArmMotion::Action>>,
+    arm: ArmParams,
     events: mpsc::UnboundedSender<Event>,
     active: Option<ActiveGoal>,
     work: Option<WorkItem>,
@@ -222,6 +281,11 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
     let mut goals = ctx.action_server::<ExecuteTask::Action>("execute_task")?;
     let plan_client = ctx.client::<GetPlan::Service>("plan_path")?;
     let work_client = ctx.client::<StartMaintenance::Service>("start_maintenance")?;
+    let arm_client = if p.arm.action.is_empty() {
+        None
+    } else {
+        Some(ctx.action_client::<PlanArmMotion::Action>(&p.arm.action)?)
+    };
     let (events, mut event_rx) = mpsc::unbounded_channel();
     // Registered now, resolved by the spin thread once each server is discovered.
     for (name, up) in [
@@ -252,6 +316,8 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
         status,
         plan_client,
         work_client,
+        arm_client,
+        arm: p.arm,
         events,
         active: None,
         work: None,
@@ -308,6 +374,7 @@ impl ExecutorNode {
                 Action::CancelWork { machine_id, component_id } => {
                     self.cancel_work(&machine_id, &component_id)
                 }
+                Action::MoveArm { request_id, posture } => self.move_arm(request_id, posture),
                 Action::Feedback(f) => {
                     if let Some(active) = &self.active {
                         if let Err(e) = active.handle.publish_feedback(ros_convert::feedback_msg(&f)) {
@@ -554,6 +621,53 @@ impl ExecutorNode {
         self.call_station(&request, limit, Some(seq));
     }
 
+    /// Sends a PlanArmMotion goal (plan and execute) for `posture`; its result comes back
+    /// as an ArmReply. Without an arm client the core never asks (arm_enabled is off).
+    fn move_arm(&mut self, request_id: u64, posture: ArmPosture) {
+        let Some(client) = &self.arm_client else {
+            self.input(Input::ArmFailed { request_id, reason: "no arm planner configured".into() });
+            return;
+        };
+        let positions = match posture {
+            ArmPosture::Reach => self.arm.reach_positions.clone(),
+            ArmPosture::Stow => self.arm.stow_positions.clone(),
+        };
+        let goal = PlanArmMotion::Goal {
+            group: self.arm.group.clone(),
+            goal_type: PlanArmMotion::Goal::GOAL_JOINTS as u8,
+            target_joint_names: self.arm.joint_names.clone(),
+            target_joint_positions: positions,
+            execute: true,
+            ..PlanArmMotion::Goal::default()
+        };
+        let (events, clock) = (self.events.clone(), self.clock.clone());
+        let limit = Duration::from_secs_f64(self.arm.timeout_s * CALL_ABANDON_FACTOR);
+        match client.send_goal_request(goal) {
+            Err(e) => {
+                self.input(Input::ArmFailed { request_id, reason: format!("cannot send the arm goal: {e}") })
+            }
+            Ok(accepted) => {
+                tokio::spawn(async move {
+                    let outcome = async {
+                        let (_handle, result, _feedback) =
+                            accepted.await.map_err(|e| format!("arm goal not accepted: {e}"))?;
+                        let (_status, result) = result.await.map_err(|e| format!("arm result: {e}"))?;
+                        if result.error_code == PlanArmMotion::Result::SUCCESS as u8 {
+                            Ok(())
+                        } else {
+                            Err(format!("PlanArmMotion error {}: {}", result.error_code, result.message))
+                        }
+                    };
+                    let reply = tokio::select! {
+                        r = outcome => r,
+                        _ = clock.sleep(limit) => Err("arm planner: no result".into()),
+                    };
+                    send_back(&events, Event::ArmReply { request_id, reply });
+                });
+            }
+        }
+    }
+
     fn cancel_work(&mut self, machine_id: &str, component_id: &str) {
         self.work = None;
         let request = StartMaintenance::Request {
@@ -620,6 +734,12 @@ impl ExecutorNode {
                     Err(reason) => Input::WorkRejected(reason),
                 };
                 self.input(input);
+            }
+            Event::ArmReply { request_id, reply } => {
+                self.input(match reply {
+                    Ok(()) => Input::ArmDone { request_id },
+                    Err(reason) => Input::ArmFailed { request_id, reason },
+                });
             }
             Event::CancelRequest(request) => {
                 let ours = self.active.as_ref().is_some_and(|a| a.handle.uuid == request.uuid);

@@ -53,6 +53,11 @@ impl StepKind {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
+    /// Steps that pick or place parts with the arm.
+    pub fn handles_parts(self) -> bool {
+        matches!(self, StepKind::LoadStation | StepKind::UnloadStation | StepKind::MoveMaterial)
+    }
+
     /// The StartMaintenance ACTION_* string for maintenance kinds, else `None`.
     pub fn maintenance_action(self) -> Option<&'static str> {
         match self {

@@ -444,3 +444,80 @@ fn stale_odometry_holds_the_robot() {
         "{late:?}"
     );
 }
+
+/// An arm that answers every MoveArm after 1.5 s, failing the postures in `fail`.
+fn arm_responder(fail: Option<optimus_executor::ArmPosture>) -> Responder {
+    Box::new(move |a, _| match a {
+        Action::MoveArm { request_id, posture } if Some(*posture) == fail => {
+            vec![(1.5, Input::ArmFailed { request_id: *request_id, reason: "NO_IK_SOLUTION".into() })]
+        }
+        Action::MoveArm { request_id, .. } => vec![(1.5, Input::ArmDone { request_id: *request_id })],
+        _ => straight_planner(a).into_iter().collect(),
+    })
+}
+
+#[test]
+fn part_handling_reaches_with_the_arm_works_then_stows() {
+    use optimus_executor::ArmPosture;
+    let cfg = ExecutorConfig { arm_enabled: true, ..ExecutorConfig::default() };
+    let mut h = Harness::new(cfg, Pose2::new(0.0, 0.0, 0.0), 0.8, arm_responder(None));
+    let mut load = step("load_station", 3.0, 0.0, 0.0);
+    load.expected_duration_s = 5.0;
+    h.input(Input::Goal(task("load", vec![load, step("navigate", 3.0, 2.0, 0.0)])));
+    let outcome = h.run_until_finished("load", 120.0);
+    assert_eq!(outcome.code, ResultCode::Succeeded, "{outcome:?}");
+    // Reach, then the dwell, then stow, then the next step's path.
+    let reach = h.position(|a| matches!(a, Action::MoveArm { posture: ArmPosture::Reach, .. }));
+    let stow = h.position(|a| matches!(a, Action::MoveArm { posture: ArmPosture::Stow, .. }));
+    let (Some(reach), Some(stow)) = (reach, stow) else { panic!("no reach/stow: {:?}", h.log) };
+    let (t_reach, t_stow) = (h.log[reach].0, h.log[stow].0);
+    assert!(
+        t_stow - t_reach >= 1.5 + 5.0 - 1e-6,
+        "dwell of 5 s after the arm reached: {t_reach} -> {t_stow}"
+    );
+    assert_eq!(h.count(|a| matches!(a, Action::MoveArm { .. })), 2);
+    let second_path = h
+        .log
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, a))| matches!(a, Action::RequestPath { .. }))
+        .nth(1)
+        .map(|(i, _)| i);
+    assert!(second_path.is_some_and(|i| i > stow), "the robot drives on only after stowing");
+    // No driving while the arm moves or the part is handled.
+    let drives_between = h.log[reach..stow].iter().filter(|(_, a)| matches!(a, Action::Drive(_))).count();
+    assert_eq!(drives_between, 0);
+    let stages: Vec<Stage> = h
+        .log
+        .iter()
+        .filter_map(|(_, a)| match a {
+            Action::Feedback(f) => Some(f.stage),
+            _ => None,
+        })
+        .collect();
+    assert!(stages.contains(&Stage::Manipulating), "{stages:?}");
+}
+
+#[test]
+fn an_arm_failure_fails_the_task_as_manipulation_failed() {
+    use optimus_executor::ArmPosture;
+    let cfg = ExecutorConfig { arm_enabled: true, ..ExecutorConfig::default() };
+    let mut h = Harness::new(cfg, Pose2::new(0.0, 0.0, 0.0), 0.8, arm_responder(Some(ArmPosture::Reach)));
+    h.input(Input::Goal(task("unload", vec![step("unload_station", 2.0, 0.0, 0.0)])));
+    let outcome = h.run_until_finished("unload", 60.0);
+    assert_eq!(outcome.code, ResultCode::ManipulationFailed, "{outcome:?}");
+    assert!(outcome.reason.contains("NO_IK_SOLUTION"), "{outcome:?}");
+    // A silent arm planner: the timeout fails it too.
+    let cfg = ExecutorConfig { arm_enabled: true, arm_timeout_s: 4.0, ..ExecutorConfig::default() };
+    let silent: Responder = Box::new(|a, _| straight_planner(a).into_iter().collect());
+    let mut h = Harness::new(cfg, Pose2::new(0.0, 0.0, 0.0), 0.8, silent);
+    h.input(Input::Goal(task("mm", vec![step("move_material", 1.0, 0.0, 0.0)])));
+    let outcome = h.run_until_finished("mm", 60.0);
+    assert_eq!(outcome.code, ResultCode::ManipulationFailed, "{outcome:?}");
+    // Without an arm the same step is a dwell only.
+    let silent: Responder = Box::new(|a, _| straight_planner(a).into_iter().collect());
+    let mut h = Harness::new(ExecutorConfig::default(), Pose2::new(0.0, 0.0, 0.0), 0.8, silent);
+    h.input(Input::Goal(task("mm", vec![step("move_material", 1.0, 0.0, 0.0)])));
+    assert_eq!(h.run_until_finished("mm", 60.0).code, ResultCode::Succeeded);
+    assert_eq!(h.count(|a| matches!(a, Action::MoveArm { .. })), 0);
+}
