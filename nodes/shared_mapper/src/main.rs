@@ -59,6 +59,7 @@ struct Params {
     map_publish_period_s: f64, // `map` and `costmap` period, s of ROS time
     update_publish_period_s: f64, // `map_updates` period, s of ROS time
     scan_min_interval_s: f64, // fuse at most one scan per robot per this, s of scan stamps
+    robot_body_radius_m: f64, // other robots (robot_ids, at their odometry) block plan_path; 0 = off
     #[serde(deserialize_with = "strict_section")]
     fusion: FusionParams,
     #[serde(deserialize_with = "strict_section")]
@@ -112,6 +113,7 @@ impl Default for Params {
             // robots' own lasers handle what moves faster. Keeps a many-robot twin at a
             // high real-time factor from swamping the mapper.
             scan_min_interval_s: 0.5,
+            robot_body_radius_m: 0.35,
             fusion: FusionParams::default(),
             inflation: InflationParams::default(),
             traffic: TrafficConfig::default(),
@@ -130,6 +132,7 @@ impl Validate for Params {
         check_range("map_publish_period_s", self.map_publish_period_s, 0.01, 3600.0, "s")?;
         check_range("update_publish_period_s", self.update_publish_period_s, 0.01, 3600.0, "s")?;
         check_range("scan_min_interval_s", self.scan_min_interval_s, 0.0, 3600.0, "s")?;
+        check_range("robot_body_radius_m", self.robot_body_radius_m, 0.0, 10.0, "m")?;
         algorithm(&self.planner)?;
         for (i, id) in self.robot_ids.iter().enumerate() {
             let key = format!("robot_ids[{i}]");
@@ -306,6 +309,7 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
         planner_stale: false,
         robots: p.robot_ids.into_iter().map(RobotFeed::new).collect(),
         scan_min_interval_s: p.scan_min_interval_s,
+        robot_body_radius_m: p.robot_body_radius_m,
         algorithm,
         patch_limits: (p.fusion.l_min, p.fusion.l_max),
         patches_merged: 0,
@@ -400,6 +404,7 @@ struct Mapper {
     planner_stale: bool,
     robots: Vec<RobotFeed>,
     scan_min_interval_s: f64,
+    robot_body_radius_m: f64,
     algorithm: Algorithm,
     /// Clamp of a patch's log-odds (`fusion.l_min`, `fusion.l_max`).
     patch_limits: (f32, f32),
@@ -567,10 +572,36 @@ impl Mapper {
         // A robot whose own cell got blocked (a close neighbour, another robot's laser
         // hits on it) may step out by up to its footprint radius plus one cell.
         let escape_m = self.costmap.params().robot_radius_m + self.costmap.spec().resolution;
-        let planned = self
-            .planner
-            .plan_escaping_start(at(&req.start), at(&req.goal), self.algorithm, escape_m)
-            .map_err(|e| e.to_string())?;
+        // The other robots stand where their odometry says: their bodies, grown by the
+        // footprint margin, are blocked for this query, so paths go around a robot the
+        // laser map has seen from one side only (or not yet). The robot asking is the
+        // one nearest the start, within the escape distance; it is not blocked.
+        let start = at(&req.start);
+        let distance = |p: &Pose2D| Point2::new(p.x, p.y).distance(&start);
+        let requester = self
+            .robots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| f.pose.as_ref().map(|p| (i, distance(p))))
+            .filter(|&(_, d)| d <= escape_m)
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(i, _)| i);
+        let block_m = self.robot_body_radius_m + self.costmap.params().robot_radius_m;
+        let mut blocked = false;
+        if self.robot_body_radius_m > 0.0 {
+            for (i, feed) in self.robots.iter().enumerate() {
+                if let (false, Some(p)) = (Some(i) == requester, feed.pose.as_ref()) {
+                    self.planner.block_disc(Point2::new(p.x, p.y), block_m);
+                    blocked = true;
+                }
+            }
+        }
+        let planned = self.planner.plan_escaping_start(start, at(&req.goal), self.algorithm, escape_m);
+        if blocked {
+            // The next query starts again from the map's own traversability.
+            self.planner_stale = true;
+        }
+        let planned = planned.map_err(|e| e.to_string())?;
         Ok(ros_convert::path_msg(header, &req.start, &req.goal, &planned.waypoints))
     }
 

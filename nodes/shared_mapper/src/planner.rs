@@ -281,6 +281,23 @@ impl GridPlanner {
         Ok(path)
     }
 
+    /// Marks every cell whose centre lies within `radius_m` of `centre` as blocked, until
+    /// the next [`GridPlanner::set_costmap`]. For obstacles known by position rather
+    /// than by the map, e.g. other robots' footprints for one query.
+    pub fn block_disc(&mut self, centre: Point2, radius_m: f64) {
+        let Ok(c) = self.spec.world_to_cell(centre) else { return };
+        let r = (radius_m / self.spec.resolution).ceil() as i32;
+        for dy in -r..=r {
+            for dx in -r..=r {
+                let n = Cell::new(c.x + dx, c.y + dy);
+                if self.spec.contains(n) && self.spec.cell_center(n).distance(&centre) <= radius_m {
+                    let i = self.pidx(n);
+                    self.walk[i] = false;
+                }
+            }
+        }
+    }
+
     /// The traversable cell nearest to `c` (Euclidean, ties to the lower row then
     /// column) within `radius_m`, if any.
     pub fn nearest_walkable(&self, c: Cell, radius_m: f64) -> Option<Cell> {

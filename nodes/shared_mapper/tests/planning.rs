@@ -249,3 +249,27 @@ fn a_start_blocked_by_inflation_steps_out_to_the_nearest_free_cell() {
         Err(PlanError::GoalInObstacle { .. })
     ));
 }
+
+#[test]
+fn a_blocked_disc_is_avoided_until_the_costmap_is_set_again() {
+    let spec = GridSpec::new(0.0, 0.0, 0.1, 60, 20).unwrap();
+    let map = OccupancyMap::new(spec, &Layout::default(), FusionParams::default()).unwrap();
+    let infl = InflationParams { robot_radius_m: 0.0, inflation_radius_m: 0.0, ..Default::default() };
+    let cm = CostMap::build(&map, infl, 0.0).unwrap();
+    let mut p = GridPlanner::new(&cm);
+    let (start, goal) = (Point2::new(0.55, 1.05), Point2::new(5.55, 1.05));
+    let straight = p.plan(start, goal, Algorithm::AnyAngle).unwrap();
+    assert!((straight.length_m - 5.0).abs() < 1e-9);
+    // A robot in the middle of the straight line.
+    let robot = Point2::new(3.05, 1.05);
+    p.block_disc(robot, 0.75);
+    let around = p.plan(start, goal, Algorithm::AStar).unwrap();
+    assert!(around.length_m > 5.0 + 0.1, "{}", around.length_m);
+    for w in &around.waypoints {
+        assert!(w.distance(&robot) > 0.75, "{w:?} inside the blocked disc");
+    }
+    // A goal inside the disc is refused; resetting the costmap lifts the block.
+    assert!(matches!(p.plan(start, robot, Algorithm::AStar), Err(PlanError::GoalInObstacle { .. })));
+    p.set_costmap(&cm);
+    assert!((p.plan(start, goal, Algorithm::AnyAngle).unwrap().length_m - 5.0).abs() < 1e-9);
+}
