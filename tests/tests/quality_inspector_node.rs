@@ -117,7 +117,8 @@ async fn inspector_judges_the_twins_parts_like_the_ground_truth() {
         },
     );
     let camera = node
-        .create_publisher::<Image>(&format!("/{STATION}/camera/image_raw"), QosProfile::sensor_data())
+        // Reliable, as the inspector subscribes (image_reliable).
+        .create_publisher::<Image>(&format!("/{STATION}/camera/image_raw"), QosProfile::default())
         .expect("pub");
     let _spinner = Spinner::start(node);
 
