@@ -12,10 +12,13 @@ mkdir -p "$out"
 
 # The quality inspector's references (one per station and part type), taught once from
 # good parts of the twin's own renderer, as an operator teaches a real station.
+# Taught again when the layout they were taught from changed (cameras, fastening).
 refs="$ROOT/data/quality_inspector"
-if [ ! -d "$refs/inspect" ]; then
+layout_hash=$(sha256sum "$ROOT/config/factory.yaml" | cut -c1-16)
+if [ "$(cat "$refs/.taught_from" 2>/dev/null)" != "$layout_hash" ]; then
   echo "[main job] teaching the quality inspector's references into $refs"
   "$ROOT/target/release/examples/teach_from_twin" "$ROOT/config/factory.yaml" "$refs" 8
+  echo "$layout_hash" >"$refs/.taught_from"
 fi
 
 echo "[main job] the factory on its twin for ${sim_seconds} simulated seconds; log: $out/launch.log"

@@ -281,6 +281,13 @@ async fn executor_runs_tasks_on_the_twin() {
         "{result:?}\n{}",
         graph.logs()
     );
+    // DONE is published just before the result, but on another topic: it may reach
+    // this observer a moment after the result does.
+    assert!(
+        wait_until(GOAL_LIMIT, || events.lock().unwrap().len() >= 2).await,
+        "fewer than two maintenance_events for {ROBOT}\n{}",
+        graph.logs()
+    );
     let seen: Vec<(u8, String, String)> = events
         .lock()
         .unwrap()

@@ -2,18 +2,19 @@
 //!
 //! References are taught first from the twin's renderer (`teach_from_twin`, the same
 //! step an operator runs once), into a temporary data directory. Then the twin (its
-//! inspection camera at 0.5 Hz of sim time) and the inspector run as processes; the test
-//! compares every verdict on `inspection_results` with the twin's ground truth for the
-//! same capture stamp, checks that a failed part produces a correction TaskRequest at
-//! once, and that a malformed frame is dropped with its reason while the node keeps
-//! inspecting.
+//! inspection camera at 0.5 Hz of sim time, half the fastenings faulty) and the
+//! inspector run as processes; the test compares every verdict on `inspection_results`
+//! with the twin's ground truth for the same capture stamp (pass/fail, part id, a faulty
+//! fastening caught from its torque trace), checks that a failed part produces a
+//! correction TaskRequest at once, and that a malformed frame is dropped with its reason
+//! while the node keeps inspecting.
 
 use factory_integration_tests::{
     bin_dir, collect, isolate_domain, observer_node, repo_root, run_to_exit, wait_until, NodeProcess, Spinner,
 };
 use factory_node::r2r::{self, QosProfile};
 use r2r::diagnostic_msgs::msg::DiagnosticArray;
-use r2r::factory_interfaces::msg::{InspectionResult, TaskRequest};
+use r2r::factory_interfaces::msg::{Defect, InspectionResult, TaskRequest};
 use r2r::sensor_msgs::msg::Image;
 use std::time::Duration;
 
@@ -34,12 +35,14 @@ async fn inspector_judges_the_twins_parts_like_the_ground_truth() {
     let data = data_dir.display().to_string();
     // The factory's own layout with the camera slowed to one frame per 2 s (a part sits
     // at the station for tens of seconds) and scratches on most parts, so a short run
-    // sees failed parts. Same seed and textures, so references taught from it fit.
+    // sees failed parts, and half the fastenings faulty. Same seed and textures, so
+    // references taught from it fit.
     let factory = std::fs::read_to_string(root.join("config/factory.yaml")).expect("config/factory.yaml");
     let mut edited = factory.clone();
     for (from, to) in [
         ("    rate_hz: 2.0\n", "    rate_hz: 0.5\n"),
         ("scratch: { probability: 0.15,", "scratch: { probability: 0.8,"),
+        ("fault_probability: 0.05 }", "fault_probability: 0.5 }"),
     ] {
         assert_eq!(edited.matches(from).count(), 1, "config/factory.yaml changed: `{from}` not found once");
         edited = edited.replace(from, to);
@@ -137,15 +140,17 @@ async fn inspector_judges_the_twins_parts_like_the_ground_truth() {
             })
             .collect::<Vec<_>>()
     };
+    let torque = Defect::CLASS_TORQUE as u8;
+    let bad_fastening = |r: &InspectionResult| r.defects.iter().any(|d| d.defect_class == torque);
     let enough = wait_until(LIMIT, || {
         let p = paired();
-        p.len() >= MIN_RESULTS && p.iter().any(|(_, t)| !t.passed)
+        p.len() >= MIN_RESULTS && p.iter().any(|(_, t)| !t.passed) && p.iter().any(|(_, t)| bad_fastening(t))
     })
     .await;
     let pairs = paired();
     assert!(
         enough,
-        "{} verdicts paired with the truth ({} results, {} truths), none failed or too few\n{}",
+        "{} verdicts paired with the truth ({} results, {} truths), too few, none failed or no bad fastening\n{}",
         pairs.len(),
         results.lock().unwrap().len(),
         truth.lock().unwrap().len(),
@@ -170,6 +175,10 @@ async fn inspector_judges_the_twins_parts_like_the_ground_truth() {
             t.offset_y_mm
         );
         assert!(r.processing_time_ms > 0.0);
+        // The verdict names the part the twin imaged (from station_states and the trace).
+        assert_eq!(r.part_id, t.part_id, "part id of the capture at {:?}", stamp_key(&r.header));
+        // A faulty fastening is caught from the part's torque trace, and only then.
+        assert_eq!(bad_fastening(r), bad_fastening(t), "torque finding for part {}", t.part_id);
     }
     // Every failed part asked for a correction, naming it.
     let failed: Vec<String> =

@@ -10,6 +10,32 @@ pub enum AssignmentMode {
     Exact,
     /// Cheapest pair first; kept for comparison and as a fallback.
     Greedy,
+    /// Baseline of a conventional fleet manager: ready tasks strictly in submission order
+    /// (no priority cost, ageing, deadline penalty or preemption), each to the nearest free
+    /// robot that can do it; when none can, the queue head and everything behind it wait.
+    FirstComeNearest,
+}
+
+impl AssignmentMode {
+    /// Parameter spelling of each mode.
+    pub const NAMES: [&'static str; 3] = ["exact", "greedy", "first_come_nearest"];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "exact" => Some(AssignmentMode::Exact),
+            "greedy" => Some(AssignmentMode::Greedy),
+            "first_come_nearest" => Some(AssignmentMode::FirstComeNearest),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AssignmentMode::Exact => "exact",
+            AssignmentMode::Greedy => "greedy",
+            AssignmentMode::FirstComeNearest => "first_come_nearest",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -36,7 +62,8 @@ pub struct CoordinatorConfig {
     /// Duration assumed for steps whose expected_duration_s is 0 (unknown), s.
     pub default_step_duration_s: f64,
     pub mode: AssignmentMode,
-    /// Urgent tasks may cancel running lower-priority work when no free robot can take them.
+    /// Urgent tasks may cancel running lower-priority work when no free robot can take them
+    /// (never in [`AssignmentMode::FirstComeNearest`], which does not preempt).
     pub preemption: bool,
     /// KPI window, s.
     pub kpi_window_s: f64,
@@ -107,5 +134,19 @@ impl CoordinatorConfig {
     pub fn backoff_s(&self, attempt: u32) -> f64 {
         let doublings = attempt.saturating_sub(1).min(30);
         (self.retry_backoff_s * f64::from(1u32 << doublings)).min(self.retry_backoff_max_s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mode_names_round_trip() {
+        for name in AssignmentMode::NAMES {
+            assert_eq!(AssignmentMode::parse(name).map(|m| m.as_str()), Some(name));
+        }
+        assert_eq!(AssignmentMode::parse("fifo"), None);
+        assert_eq!(CoordinatorConfig::default().mode, AssignmentMode::Exact, "default keeps exact");
     }
 }

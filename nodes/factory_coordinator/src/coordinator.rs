@@ -1,5 +1,6 @@
 //! The coordinator: task queue and life cycle, fleet events, and the planning cycle
-//! (dependency resolution, charge insertion, exact/greedy matching, preemption).
+//! (dependency resolution, charge insertion, exact/greedy matching or the
+//! first-come-nearest baseline, preemption).
 //!
 //! Life cycle: queued → assigned → running → succeeded | failed | cancelled, where a
 //! failure goes back to queued (after a backoff) until `max_retries` is spent, and a
@@ -58,6 +59,9 @@ pub struct TaskRecord {
     pub spec: TaskSpec,
     pub state: TaskState,
     pub submitted_s: f64,
+    /// Submission order, increasing across submissions and within a batch (request order);
+    /// `first_come_nearest` serves tasks in this order, so ties in `submitted_s` are kept.
+    pub seq: u64,
     pub first_assigned_s: Option<f64>,
     /// Failed attempts so far.
     pub failures: u32,
@@ -177,6 +181,8 @@ pub struct Coordinator {
     tasks: BTreeMap<String, TaskRecord>,
     kpis: KpiTracker,
     next_id: u64,
+    /// Next [`TaskRecord::seq`].
+    next_seq: u64,
     replan_requested: bool,
     last_plan_s: Option<f64>,
     /// Per robot: charge tasks that failed in a row, and no new one before this time, s.
@@ -202,6 +208,7 @@ impl Coordinator {
             tasks: BTreeMap::new(),
             kpis: KpiTracker::new(),
             next_id: 1,
+            next_seq: 0,
             replan_requested: false,
             last_plan_s: None,
             charge_backoff: BTreeMap::new(),
@@ -340,16 +347,22 @@ impl Coordinator {
             }
         }
 
-        for (id, (_, spec)) in pending {
+        // In request order, so that `seq` is the order in which the tasks were asked for.
+        let mut accepted: Vec<(usize, String, TaskSpec)> =
+            pending.into_iter().map(|(id, (i, spec))| (i, id, spec)).collect();
+        accepted.sort_by_key(|(i, _, _)| *i);
+        for (_, id, spec) in accepted {
             if spec.priority == Priority::Urgent {
                 self.replan_requested = true;
             }
+            let seq = self.take_seq();
             self.tasks.insert(
                 id,
                 TaskRecord {
                     spec,
                     state: TaskState::Queued,
                     submitted_s: now_s,
+                    seq,
                     first_assigned_s: None,
                     failures: 0,
                     not_before_s: now_s,
@@ -359,6 +372,12 @@ impl Coordinator {
             );
         }
         results
+    }
+
+    fn take_seq(&mut self) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        seq
     }
 
     fn fresh_id<T>(&mut self, prefix: &str, pending: &BTreeMap<String, T>) -> String {
@@ -582,21 +601,27 @@ impl Coordinator {
                 }
             }
         }
-        let result = match self.config.mode {
-            AssignmentMode::Exact => solve_exact(&matrix),
-            AssignmentMode::Greedy => solve_greedy(&matrix),
+        let first_come = self.config.mode == AssignmentMode::FirstComeNearest;
+        let row_to_col = match self.config.mode {
+            AssignmentMode::Exact => solve_exact(&matrix).row_to_col,
+            AssignmentMode::Greedy => solve_greedy(&matrix).row_to_col,
+            AssignmentMode::FirstComeNearest => {
+                self.first_come_nearest(&ready, &profiles, &timing, candidates.len(), now_s)
+            }
         };
         let mut used_robot = vec![false; candidates.len()];
         let mut unassigned_urgent: Vec<usize> = Vec::new();
-        for (t, col) in result.row_to_col.iter().enumerate() {
+        for (t, col) in row_to_col.iter().enumerate() {
             match col {
                 Some(c) => {
                     used_robot[*c] = true;
                     let (start_s, finish_s) = timing.get(&(t, *c)).copied().unwrap_or((now_s, now_s));
+                    // The baseline knows no priority or ageing cost: its cost is the approach time.
+                    let estimated_cost = if first_come { start_s - now_s } else { matrix.get(t, *c) };
                     let a = Assignment {
                         task_id: ready[t].clone(),
                         robot_id: candidates[*c].id.clone(),
-                        estimated_cost: matrix.get(t, *c),
+                        estimated_cost,
                         estimated_start_s: start_s,
                         estimated_finish_s: finish_s,
                         preempted_other: false,
@@ -614,7 +639,8 @@ impl Coordinator {
             }
         }
 
-        if self.config.preemption {
+        // The first-come baseline never cancels running work.
+        if self.config.preemption && !first_come {
             // Robots given work in this cycle have no goal yet, so there is nothing to cancel.
             let mut preempted_robots: BTreeSet<String> =
                 out.assignments.iter().map(|a| a.robot_id.clone()).collect();
@@ -687,8 +713,53 @@ impl Coordinator {
         }
     }
 
-    /// Queued tasks whose dependencies all succeeded and whose backoff has passed,
-    /// highest priority first, then oldest.
+    /// First come, nearest robot: `ready` (in submission order) is walked from the head; each
+    /// task goes to the free robot with the shortest approach among those that can do it
+    /// now (capabilities, reach, battery reserve: the feasible entries of `timing`). The
+    /// first task no free robot can take stops the walk, so the tasks behind it wait too
+    /// (head-of-line blocking, as in a FIFO dispatcher). A task that no robot could ever do
+    /// (see [`Self::could_ever_serve`]) is passed over instead: it would block the queue for good.
+    fn first_come_nearest(
+        &self,
+        ready: &[String],
+        profiles: &[Option<TaskProfile>],
+        timing: &BTreeMap<(usize, usize), (f64, f64)>,
+        robots: usize,
+        now_s: f64,
+    ) -> Vec<Option<usize>> {
+        let mut row_to_col = vec![None; ready.len()];
+        let mut used = vec![false; robots];
+        for (t, id) in ready.iter().enumerate() {
+            // Earliest start = shortest approach; `min_by` keeps the first of equals (robot id order).
+            let nearest = (0..robots)
+                .filter(|&c| !used[c])
+                .filter_map(|c| timing.get(&(t, c)).map(|&(start_s, _)| (c, start_s - now_s)))
+                .min_by(|a, b| a.1.total_cmp(&b.1));
+            match nearest {
+                Some((c, _)) => {
+                    row_to_col[t] = Some(c);
+                    used[c] = true;
+                }
+                None if self.could_ever_serve(id, profiles[t].as_ref()) => break,
+                None => {}
+            }
+        }
+        row_to_col
+    }
+
+    /// False for a task that waiting cannot help: its steps cannot be chained, no active
+    /// robot has its capabilities, or even a full battery cannot do its work and reach a
+    /// charger with the reserve left (the drive to its first step not counted).
+    fn could_ever_serve(&self, id: &str, profile: Option<&TaskProfile>) -> bool {
+        let (Some(rec), Some(p)) = (self.tasks.get(id), profile) else { return false };
+        let capable =
+            self.fleet.iter().any(|r| !r.lost && r.has_capabilities(&rec.spec.required_capabilities));
+        let e = &self.config.energy;
+        capable && e.can_afford(1.0, e.energy_wh(p.exec_distance_m + p.to_charger_m, p.work_s))
+    }
+
+    /// Queued tasks whose dependencies all succeeded and whose backoff has passed: highest
+    /// priority first, then oldest; in `first_come_nearest` mode in submission order only.
     fn ready_tasks(&self, now_s: f64) -> Vec<String> {
         let mut ready: Vec<&TaskRecord> = self
             .tasks
@@ -702,6 +773,10 @@ impl Coordinator {
                     })
             })
             .collect();
+        if self.config.mode == AssignmentMode::FirstComeNearest {
+            ready.sort_by_key(|r| r.seq);
+            return ready.into_iter().map(|r| r.spec.id.clone()).collect();
+        }
         ready.sort_by(|a, b| {
             b.spec
                 .priority
@@ -892,12 +967,14 @@ impl Coordinator {
             origin: Origin::Coordinator,
             requested_by: REQUESTED_BY.to_string(),
         };
+        let seq = self.take_seq();
         self.tasks.insert(
             id.clone(),
             TaskRecord {
                 spec,
                 state: TaskState::Queued,
                 submitted_s: now_s,
+                seq,
                 first_assigned_s: None,
                 failures: 0,
                 not_before_s: now_s,

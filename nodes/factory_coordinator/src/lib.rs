@@ -1,6 +1,7 @@
 //! ROS-free core of the `factory_coordinator` node: task model and validation, fleet
 //! registry from heartbeats, battery-aware exact (and greedy) task allocation with
-//! charge insertion and preemption, the task life cycle with bounded retries, and KPIs.
+//! charge insertion and preemption, a first-come-nearest baseline dispatcher to compare
+//! against, the task life cycle with bounded retries, and KPIs.
 //!
 //! The r2r adapter converts `TaskRequest` / `RobotStatus` messages into [`TaskRequest`] /
 //! [`RobotHeartbeat`], calls [`Coordinator::submit`], [`Coordinator::on_heartbeat`],

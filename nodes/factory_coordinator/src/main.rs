@@ -61,7 +61,7 @@ struct Params {
     kpi_period_s: f64,    // factory_kpis period, s of ROS time
     goal_response_timeout_s: f64, // wait for an action server / goal response / cancelled result, wall s
     heartbeat_timeout_s: f64, // silence before a robot is lost and its task requeued, s
-    mode: String,         // "exact" (min-cost assignment) | "greedy"
+    mode: String,         // "exact" (min-cost assignment) | "greedy" | "first_come_nearest" (FIFO baseline)
     preemption: bool,     // urgent work may cancel lower-priority running work
     max_retries: u32,     // retries after the first failure
     retry_backoff_s: f64, // backoff before retry k: retry_backoff_s * 2^(k-1), s
@@ -190,11 +190,8 @@ fn invalid(key: &str, value: &str, allowed: &str) -> ParamError {
 }
 
 fn mode(name: &str) -> Result<AssignmentMode, ParamError> {
-    match name {
-        "exact" => Ok(AssignmentMode::Exact),
-        "greedy" => Ok(AssignmentMode::Greedy),
-        other => Err(invalid("mode", other, "must be one of exact, greedy")),
-    }
+    AssignmentMode::parse(name)
+        .ok_or_else(|| invalid("mode", name, &format!("must be one of {}", AssignmentMode::NAMES.join(", "))))
 }
 
 /// `factory_file` as a path: relative paths are taken from $FACTORY_ROOT when it is set.
@@ -832,6 +829,8 @@ mod tests {
         assert_eq!(core.heartbeat_timeout_s, 1.5);
         assert_eq!(core.mode, AssignmentMode::Greedy);
         assert!(core.validate().is_ok());
+        let p = load(&["mode:=first_come_nearest"]).expect("valid");
+        assert_eq!(p.core_config().expect("core config").mode, AssignmentMode::FirstComeNearest);
         let bad = load(&["mode:=random"]).unwrap_err();
         assert!(matches!(&bad, ParamError::Invalid { key, .. } if key == "mode"), "{bad}");
         let bad = load(&["execute_task_action:=/execute_task"]).unwrap_err();

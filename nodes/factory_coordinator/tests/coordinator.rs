@@ -154,7 +154,7 @@ fn random_fleets_never_get_battery_infeasible_or_incapable_work() {
     let cap_pool = ["navigation", "manipulation", "inspection", "maintenance"];
     for seed in 0..10u64 {
         let mut results = Vec::new();
-        for mode in [AssignmentMode::Exact, AssignmentMode::Greedy] {
+        for mode in [AssignmentMode::Exact, AssignmentMode::Greedy, AssignmentMode::FirstComeNearest] {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             let mut c = coordinator(CoordinatorConfig { mode, ..Default::default() });
             let energy = c.config().energy;
@@ -382,4 +382,120 @@ fn cancel_and_kpis() {
     assert!((k.mean_task_wait_s - 15.0).abs() < 1e-9);
     let q = c.queue_snapshot();
     assert_eq!((q.succeeded, q.failed, q.cancelled), (1, 1, 1));
+}
+
+// ----------------------------------------------------------------- first_come_nearest baseline
+
+fn with_mode(mode: AssignmentMode) -> factory_coordinator::Coordinator {
+    coordinator(CoordinatorConfig { mode, ..Default::default() })
+}
+
+#[test]
+fn first_come_nearest_serves_in_submission_order_and_never_preempts() {
+    // One robot; a normal task is asked for first, an urgent one a second later.
+    let scenario = |mode: AssignmentMode| {
+        let mut c = with_mode(mode);
+        beat(&mut c, &idle("r", 20.0, 20.0, 0.9, ALL_CAPS), 0.0);
+        submit(&mut c, TaskRequest::single("normal", "inspect", "paint", 60.0), 0.0);
+        submit(
+            &mut c,
+            TaskRequest::single("urgent", "repair", "weld", 60.0).with_priority(Priority::Urgent),
+            1.0,
+        );
+        let plan = c.plan(1.0);
+        (c, plan)
+    };
+    let (_, exact) = scenario(AssignmentMode::Exact);
+    let firsts: Vec<&str> = exact.assignments.iter().map(|a| a.task_id.as_str()).collect();
+    assert_eq!(firsts, vec!["urgent"], "exact serves the urgent task first");
+
+    let (mut c, plan) = scenario(AssignmentMode::FirstComeNearest);
+    assert!(c.config().preemption, "preemption is on, yet the baseline must not preempt");
+    let firsts: Vec<&str> = plan.assignments.iter().map(|a| a.task_id.as_str()).collect();
+    assert_eq!(firsts, vec!["normal"], "first come, first served");
+    assert_eq!(state(&c, "urgent"), Some(TaskState::Queued));
+    // The robot is running the normal task: the urgent one waits, nothing is cancelled.
+    assert!(c.on_task_started("normal", "r", 1.5));
+    beat(&mut c, &busy("r", 30.0, 20.0, 0.88, ALL_CAPS, "normal"), 2.0);
+    let plan = c.plan(2.0);
+    assert!(plan.cancellations.is_empty() && plan.assignments.is_empty(), "{plan:?}");
+    // Once it is done, the urgent task follows.
+    c.on_task_result("normal", "r", TaskOutcome::Succeeded, 80.0);
+    beat(&mut c, &idle("r", 34.0, 20.0, 0.85, ALL_CAPS), 80.0);
+    let plan = c.plan(80.0);
+    assert_eq!(plan.assignments.len(), 1);
+    assert_eq!(robot_of(&c, "urgent").as_deref(), Some("r"));
+}
+
+#[test]
+fn first_come_nearest_gives_the_head_task_to_the_nearest_idle_robot() {
+    // "a" stands at form (22, 20); "b" 10 m behind it. The task asked for first (cut,
+    // 16 m along the line) is nearest to "a" (6 m vs 11.7 m); that leaves "b" to drive 10 m
+    // to form. The exact minimum instead sends "b" to cut (11.7 m) and "a" to form (0 m).
+    // Ids sort against submission order so that id order cannot pass for it.
+    let scenario = |mode: AssignmentMode| {
+        let mut c = with_mode(mode);
+        beat(&mut c, &idle("a", 22.0, 20.0, 0.9, ALL_CAPS), 0.0);
+        beat(&mut c, &idle("b", 22.0, 30.0, 0.9, ALL_CAPS), 0.0);
+        submit(&mut c, TaskRequest::single("z_cut", "load_station", "cut", 30.0), 0.0);
+        submit(&mut c, TaskRequest::single("a_form", "load_station", "form", 30.0), 0.0);
+        let plan = c.plan(0.0);
+        assert_eq!(plan.assignments.len(), 2, "{mode:?}");
+        (robot_of(&c, "z_cut"), robot_of(&c, "a_form"), plan)
+    };
+    let (cut, form, _) = scenario(AssignmentMode::Exact);
+    assert_eq!((cut.as_deref(), form.as_deref()), (Some("b"), Some("a")));
+    let (cut, form, plan) = scenario(AssignmentMode::FirstComeNearest);
+    assert_eq!((cut.as_deref(), form.as_deref()), (Some("a"), Some("b")));
+    // The baseline's cost is the approach time alone: 6 m at the cruise speed.
+    let speed = setup().cruise_speed_mps;
+    let head = plan.assignments.iter().find(|a| a.task_id == "z_cut");
+    assert!(head.is_some_and(|a| (a.estimated_cost - 6.0 / speed).abs() < 1e-9), "{head:?}");
+}
+
+#[test]
+fn first_come_nearest_head_of_line_waits_for_a_capable_robot() {
+    let scenario = |mode: AssignmentMode| {
+        let mut c = with_mode(mode);
+        // The only manipulator is busy; the free robot can only drive and look.
+        beat(&mut c, &idle("arm", 20.0, 18.0, 0.9, &["navigation", "manipulation"]), 0.0);
+        submit(&mut c, TaskRequest::single("busywork", "load_station", "form", 300.0), 0.0);
+        c.plan(0.0);
+        assert!(c.on_task_started("busywork", "arm", 1.0));
+        beat(&mut c, &idle("eye", 30.0, 18.0, 0.9, &["navigation", "inspection"]), 2.0);
+        // No robot at all can do maintenance: waiting cannot help, so it must not block.
+        submit(
+            &mut c,
+            TaskRequest::single("never", "lubricate", "cut", 60.0).with_capabilities(&["maintenance"]),
+            3.0,
+        );
+        submit(
+            &mut c,
+            TaskRequest::single("fix", "repair", "weld", 60.0).with_capabilities(&["manipulation"]),
+            4.0,
+        );
+        submit(
+            &mut c,
+            TaskRequest::single("look", "inspect", "paint", 60.0).with_capabilities(&["inspection"]),
+            5.0,
+        );
+        let plan = c.plan(5.0);
+        (c, plan)
+    };
+    let (c, plan) = scenario(AssignmentMode::Exact);
+    assert_eq!(plan.assignments.len(), 1);
+    assert_eq!(robot_of(&c, "look").as_deref(), Some("eye"), "exact lets work pass a blocked task");
+
+    let (mut c, plan) = scenario(AssignmentMode::FirstComeNearest);
+    assert!(
+        plan.assignments.is_empty(),
+        "the head 'fix' waits for the arm and 'look' waits behind it: {plan:?}"
+    );
+    c.on_task_result("busywork", "arm", TaskOutcome::Succeeded, 300.0);
+    beat(&mut c, &idle("arm", 22.0, 20.0, 0.8, &["navigation", "manipulation"]), 300.0);
+    beat(&mut c, &idle("eye", 30.0, 18.0, 0.9, &["navigation", "inspection"]), 300.0);
+    c.plan(300.0);
+    assert_eq!(robot_of(&c, "fix").as_deref(), Some("arm"));
+    assert_eq!(robot_of(&c, "look").as_deref(), Some("eye"));
+    assert_eq!(state(&c, "never"), Some(TaskState::Queued));
 }

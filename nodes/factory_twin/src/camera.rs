@@ -19,6 +19,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 
 use crate::config::{CameraConfig, ThermalCameraConfig};
+use crate::fastening::{FasteningFault, FasteningSpec};
 
 #[cfg(feature = "camera")]
 mod render;
@@ -160,6 +161,8 @@ pub struct PartScene {
     pub gradient: (f64, f64),
     pub defects: Vec<DefectSpec>,
     pub hotspots: Vec<HotspotSpec>,
+    /// the bolt driven just before imaging (None: the station does no fastening)
+    pub fastening: Option<FasteningSpec>,
 }
 
 /// Ground truth of a defect as rendered.
@@ -202,12 +205,14 @@ pub struct InspectionTruth {
     pub hotspots: Vec<HotspotTruth>,
     /// hottest point of the part, kelvin (0 without a thermal camera)
     pub max_temperature_k: f64,
+    /// the fault injected into the part's fastening, if any
+    pub fastening_fault: Option<FasteningFault>,
 }
 
 impl InspectionTruth {
-    /// A good part: no visual defect and no hotspot.
+    /// A good part: no visual defect, no hotspot and a good fastening.
     pub fn passed(&self) -> bool {
-        self.defects.is_empty() && self.hotspots.is_empty()
+        self.defects.is_empty() && self.hotspots.is_empty() && self.fastening_fault.is_none()
     }
 }
 
@@ -378,6 +383,8 @@ pub fn sample_scene(cfg: &CameraConfig, rng: &mut ChaCha8Rng, part_id: u64, part
             hotspots.push(HotspotSpec { center_mm: c, radius_mm: r, delta_k: dk });
         }
     }
+    // Drawn last, so adding a fastening to a station leaves its images as they were.
+    let fastening = cfg.fastening.as_ref().map(|f| crate::fastening::sample(f, rng));
     PartScene {
         part_id,
         part_type: part_type.to_string(),
@@ -388,6 +395,7 @@ pub fn sample_scene(cfg: &CameraConfig, rng: &mut ChaCha8Rng, part_id: u64, part
         gradient,
         defects,
         hotspots,
+        fastening,
     }
 }
 
@@ -486,6 +494,7 @@ pub fn truth(cfg: &CameraConfig, station_id: &str, scene: &PartScene) -> Inspect
         defects,
         hotspots,
         max_temperature_k,
+        fastening_fault: scene.fastening.as_ref().and_then(|f| f.fault),
     }
 }
 

@@ -579,6 +579,60 @@ pub struct CameraConfig {
     /// Absent: no thermal camera at this station.
     #[serde(default)]
     pub thermal: Option<ThermalCameraConfig>,
+    /// Absent: no fastening at this station. Present: the station's nutrunner drives
+    /// the part's bolt just before it is imaged, and its torque-angle trace is published.
+    #[serde(default)]
+    pub fastening: Option<FasteningConfig>,
+}
+
+/// The nutrunner's run-down (model and faults: `fastening.rs`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FasteningConfig {
+    /// The tool stops at this torque, newton-metres.
+    #[serde(default = "d_fasten_target")]
+    pub target_torque_nm: f64,
+    /// Thread friction during the free run-down, newton-metres.
+    #[serde(default = "d_fasten_prevailing")]
+    pub prevailing_torque_nm: f64,
+    /// Angle at which the joint clamps, degrees `[min, max]` (uniform per part).
+    #[serde(default = "d_fasten_snug")]
+    pub snug_angle_deg: [f64; 2],
+    /// Torque rise per degree once clamped, newton-metres per degree.
+    #[serde(default = "d_fasten_stiffness")]
+    pub stiffness_nm_per_deg: f64,
+    /// Per-part stiffness scatter, fraction (1 sigma).
+    #[serde(default = "d_fasten_jitter")]
+    pub stiffness_jitter: f64,
+    /// Torque sensor noise, newton-metres (1 sigma).
+    #[serde(default = "d_fasten_noise")]
+    pub noise_std_nm: f64,
+    /// Sampling interval of the trace, degrees.
+    #[serde(default = "d_fasten_step")]
+    pub angle_step_deg: f64,
+    /// The tool gives up at this angle, degrees.
+    #[serde(default = "d_fasten_max")]
+    pub max_angle_deg: f64,
+    /// Chance that a part's fastening is faulty (cross-thread, soft joint or stripped
+    /// thread, equally likely).
+    #[serde(default = "d_fasten_fault_p")]
+    pub fault_probability: f64,
+}
+
+impl Default for FasteningConfig {
+    fn default() -> Self {
+        FasteningConfig {
+            target_torque_nm: d_fasten_target(),
+            prevailing_torque_nm: d_fasten_prevailing(),
+            snug_angle_deg: d_fasten_snug(),
+            stiffness_nm_per_deg: d_fasten_stiffness(),
+            stiffness_jitter: d_fasten_jitter(),
+            noise_std_nm: d_fasten_noise(),
+            angle_step_deg: d_fasten_step(),
+            max_angle_deg: d_fasten_max(),
+            fault_probability: d_fasten_fault_p(),
+        }
+    }
 }
 
 /// The rendered part: a brushed metal plate with fiducial discs near its corners and
@@ -692,6 +746,33 @@ pub struct ThermalCameraConfig {
 }
 
 // ---- defaults (named so the YAML docs and the code cannot drift apart) ----
+fn d_fasten_target() -> f64 {
+    12.0
+}
+fn d_fasten_prevailing() -> f64 {
+    0.4
+}
+fn d_fasten_snug() -> [f64; 2] {
+    [28.0, 32.0]
+}
+fn d_fasten_stiffness() -> f64 {
+    0.15
+}
+fn d_fasten_jitter() -> f64 {
+    0.02
+}
+fn d_fasten_noise() -> f64 {
+    0.05
+}
+fn d_fasten_step() -> f64 {
+    1.0
+}
+fn d_fasten_max() -> f64 {
+    360.0
+}
+fn d_fasten_fault_p() -> f64 {
+    0.05
+}
 fn d_start_hour() -> f64 {
     6.0
 }
@@ -1578,6 +1659,33 @@ impl FactoryConfig {
                     "part_temperature_k + max must stay below 655 K (mono16 centi-kelvin)",
                 );
                 v.finite_in(&format!("{tk}.noise_std_k"), t.noise_std_k, 0.0, 10.0, true);
+            }
+            if let Some(f) = &c.fastening {
+                let fk = format!("{k}.fastening");
+                v.positive(&format!("{fk}.target_torque_nm"), f.target_torque_nm);
+                v.non_negative(&format!("{fk}.prevailing_torque_nm"), f.prevailing_torque_nm);
+                v.check(
+                    f.prevailing_torque_nm < 0.5 * f.target_torque_nm,
+                    &format!("{fk}.prevailing_torque_nm"),
+                    f.prevailing_torque_nm,
+                    "must be below half of target_torque_nm",
+                );
+                v.range_mm(&format!("{fk}.snug_angle_deg"), f.snug_angle_deg);
+                v.positive(&format!("{fk}.stiffness_nm_per_deg"), f.stiffness_nm_per_deg);
+                v.finite_in(&format!("{fk}.stiffness_jitter"), f.stiffness_jitter, 0.0, 0.2, true);
+                v.non_negative(&format!("{fk}.noise_std_nm"), f.noise_std_nm);
+                v.finite_in(&format!("{fk}.angle_step_deg"), f.angle_step_deg, 0.01, 30.0, true);
+                // A good run-down must end well before the tool's angle limit, or a
+                // stripped thread could not be told from it.
+                let good_end = f.snug_angle_deg[1]
+                    + (f.target_torque_nm - f.prevailing_torque_nm) / f.stiffness_nm_per_deg.max(1e-9);
+                v.check(
+                    f.max_angle_deg.is_finite() && f.max_angle_deg > 2.5 * good_end,
+                    &format!("{fk}.max_angle_deg"),
+                    f.max_angle_deg,
+                    format!("must exceed 2.5x the longest good run-down ({good_end:.0} deg)"),
+                );
+                v.finite_in(&format!("{fk}.fault_probability"), f.fault_probability, 0.0, 1.0, true);
             }
         }
     }

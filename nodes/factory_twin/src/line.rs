@@ -73,6 +73,8 @@ pub struct StationStatus {
     pub buffer_capacity: usize,
     /// variant of the part in work, if any
     pub current_variant: Option<String>,
+    /// id of the part at the station: in work, or finished and waiting to move on
+    pub part_id: Option<u64>,
     /// 0..1 of the current part's work
     pub progress: f64,
     /// parts this station has finished
@@ -210,6 +212,7 @@ impl Line {
                     buffer_len: s.input.len(),
                     buffer_capacity: s.cfg.buffer_capacity as usize,
                     current_variant,
+                    part_id: s.current.as_ref().map(|(p, _)| p.id).or(s.done.as_ref().map(|p| p.id)),
                     progress,
                     completed: s.completed,
                     busy_s: s.time_in_state_s[0],

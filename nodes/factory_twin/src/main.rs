@@ -6,7 +6,8 @@
 //! floor would: per robot `<id>/odom`, `<id>/scan`, `<id>/joint_states`,
 //! `<id>/battery`; per machine `machine_telemetry`; `station_states`, `energy_state`
 //! and `markers`; per camera station `<station>/camera/image_raw`,
-//! `<station>/thermal/image_raw` and the evaluation-only `ground_truth/inspection`.
+//! `<station>/thermal/image_raw`, `<station>/fastening/torque_trace` (stations with a
+//! nutrunner) and the evaluation-only `ground_truth/inspection`.
 //! It takes `<id>/cmd_vel`, `<id>/joint_trajectory` and the `start_maintenance`
 //! service. All simulation lives in the `factory_twin` library;
 //! this file only paces it and converts messages (see `ros_convert.rs`).
@@ -15,7 +16,7 @@ mod ros_convert;
 
 use factory_node::params::{check_range, ParamError, Validate};
 use factory_node::r2r::factory_interfaces::msg::{
-    EnergyState, InspectionResult, MachineTelemetry, MaintenanceEvent, StationState,
+    EnergyState, InspectionResult, MachineTelemetry, MaintenanceEvent, StationState, TorqueTrace,
 };
 use factory_node::r2r::factory_interfaces::srv::StartMaintenance;
 use factory_node::r2r::geometry_msgs::msg::Twist;
@@ -95,6 +96,7 @@ struct RobotPublishers {
 struct CameraPublishers {
     image: Publisher<Image>,
     thermal: Option<Publisher<Image>>,
+    fastening: Option<Publisher<TorqueTrace>>,
     image_frame: String,
     thermal_frame: String,
 }
@@ -146,6 +148,10 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
             image: ctx.publisher(&format!("{id}/camera/image_raw"))?,
             thermal: match c.thermal {
                 Some(_) => Some(ctx.publisher(&format!("{id}/thermal/image_raw"))?),
+                None => None,
+            },
+            fastening: match c.fastening {
+                Some(_) => Some(ctx.publisher(&format!("{id}/fastening/torque_trace"))?),
                 None => None,
             },
             image_frame: format!("{id}/camera_optical_frame"),
@@ -214,6 +220,14 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
             for scan in &out.scans {
                 let robot = &world.robots()[scan.robot];
                 robots[scan.robot].scan.publish(&ros_convert::laser_scan(robot, &scan.scan))?;
+            }
+            // A part's fastening trace goes out before its first image.
+            for record in &out.fastenings {
+                let cfg = world.config().cameras.get(record.camera).and_then(|c| c.fastening.as_ref());
+                let publisher = cameras.get(record.camera).and_then(|c| c.fastening.as_ref());
+                if let (Some(publisher), Some(cfg)) = (publisher, cfg) {
+                    publisher.publish(&ros_convert::torque_trace(record, cfg.target_torque_nm))?;
+                }
             }
             for frame in &out.frames {
                 let Some(publishers) = cameras.get(frame.camera) else { continue };

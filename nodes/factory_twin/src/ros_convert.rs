@@ -4,7 +4,7 @@
 use factory_node::msg_const;
 use factory_node::r2r::builtin_interfaces::msg::Time;
 use factory_node::r2r::factory_interfaces::msg::{
-    Defect, EnergyState, InspectionResult, MachineTelemetry, MaintenanceEvent, StationState,
+    Defect, EnergyState, InspectionResult, MachineTelemetry, MaintenanceEvent, StationState, TorqueTrace,
 };
 use factory_node::r2r::factory_interfaces::srv::StartMaintenance;
 use factory_node::r2r::geometry_msgs::msg::{
@@ -18,7 +18,8 @@ use factory_node::r2r::visualization_msgs::msg::{Marker, MarkerArray};
 use factory_twin::camera::{BBoxPx, CameraFrame, DefectClass, ImageBuffer};
 use factory_twin::line::{StationState as TwinStationState, StationStatus};
 use factory_twin::{
-    arm, ComponentTelemetry, EnergyState as TwinEnergy, MaintenanceAction, Robot, Scan, Twist2, World,
+    arm, ComponentTelemetry, EnergyState as TwinEnergy, FasteningRecord, MaintenanceAction, Robot, Scan,
+    Twist2, World,
 };
 
 pub fn time(seconds: f64) -> Time {
@@ -156,6 +157,7 @@ pub fn station_state(station: &StationStatus, now: f64) -> StationState {
         buffer_len: u32::try_from(station.buffer_len).unwrap_or(u32::MAX),
         buffer_capacity: u32::try_from(station.buffer_capacity).unwrap_or(u32::MAX),
         current_variant: station.current_variant.clone().unwrap_or_default(),
+        current_part_id: station.part_id.map_or_else(String::new, |id| id.to_string()),
         progress: station.progress as f32,
         parts_completed: station.completed,
         busy_s: station.busy_s,
@@ -336,6 +338,19 @@ fn roi(b: &BBoxPx) -> RegionOfInterest {
     RegionOfInterest { x_offset: b.x, y_offset: b.y, width: b.width, height: b.height, do_rectify: false }
 }
 
+/// A fastening's torque-angle trace, as the station controller uploads it.
+pub fn torque_trace(record: &FasteningRecord, target_torque_nm: f64) -> TorqueTrace {
+    TorqueTrace {
+        header: header(record.stamp_s, &format!("{}/nutrunner", record.station_id)),
+        station_id: record.station_id.clone(),
+        part_id: record.part_id.to_string(),
+        part_type: record.part_type.clone(),
+        target_torque_nm,
+        angle_deg: record.trace.angle_deg.clone(),
+        torque_nm: record.trace.torque_nm.clone(),
+    }
+}
+
 /// Ground truth of a frame as an InspectionResult, for evaluation only. Every injected
 /// defect and hotspot is listed with confidence 1; hotspot boxes are thermal pixels.
 pub fn inspection_truth(frame: &CameraFrame) -> InspectionResult {
@@ -371,6 +386,13 @@ pub fn inspection_truth(frame: &CameraFrame) -> InspectionResult {
         peak_temperature_k: h.peak_k as f32,
         severity: 1.0,
         confidence: 1.0,
+    }));
+    // A faulty fastening: a non-visual defect, no image extent.
+    defects.extend(t.fastening_fault.map(|_| Defect {
+        defect_class: Defect::CLASS_TORQUE as u8,
+        severity: 1.0,
+        confidence: 1.0,
+        ..Defect::default()
     }));
     InspectionResult {
         header: header(frame.stamp_s, &format!("{}/camera_optical_frame", frame.station_id)),

@@ -87,6 +87,20 @@ pub struct StepOutput {
     pub telemetry: Vec<ComponentTelemetry>,
     /// Inspection camera frames (empty without cameras or the `camera` feature).
     pub frames: Vec<CameraFrame>,
+    /// Fastenings done at camera stations with a nutrunner, one per arriving part.
+    pub fastenings: Vec<FasteningRecord>,
+}
+
+/// One part's fastening: what a station controller uploads after the run-down.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FasteningRecord {
+    /// index into `FactoryConfig::cameras`
+    pub camera: usize,
+    pub station_id: String,
+    pub part_id: u64,
+    pub part_type: String,
+    pub stamp_s: f64,
+    pub trace: crate::fastening::TorqueTrace,
 }
 
 /// A camera station: renders the part at its station while one is there.
@@ -125,6 +139,9 @@ pub struct World {
 // Independent random streams per subsystem, so adding a robot does not change the
 // faults that machines draw.
 const STREAM_ROBOT: u64 = 1 << 32;
+/// Time from the fastening of a part to its first image at a camera station, s.
+#[cfg(feature = "camera")]
+const FASTENING_TO_IMAGE_S: f64 = 0.5;
 const STREAM_FAULT: u64 = 2 << 32;
 const STREAM_NOISE: u64 = 3 << 32;
 
@@ -709,9 +726,20 @@ impl World {
             };
             if cam.current.as_ref().map(|c| c.scene.part_id) != Some(part.id) {
                 let cfg = cam.renderer.config();
+                let settle_s = if cfg.fastening.is_some() { FASTENING_TO_IMAGE_S } else { 0.0 };
                 let variant = self.line.variants().get(part.variant).cloned().unwrap_or_default();
                 let mut rng = crate::camera::part_rng(self.cfg.seed, cam.renderer.camera(), part.id);
                 let scene = crate::camera::sample_scene(cfg, &mut rng, part.id, &variant);
+                if let (Some(f), Some(spec)) = (&cfg.fastening, &scene.fastening) {
+                    out.fastenings.push(FasteningRecord {
+                        camera: cam.renderer.camera(),
+                        station_id: st.cfg.id.clone(),
+                        part_id: part.id,
+                        part_type: variant.clone(),
+                        stamp_s: now,
+                        trace: crate::fastening::run_down(f, spec),
+                    });
+                }
                 match cam.renderer.render_part(&scene) {
                     Ok(r) => cam.current = Some(r),
                     Err(e) => {
@@ -724,7 +752,9 @@ impl World {
                         continue;
                     }
                 }
-                cam.next_frame_s = now;
+                // With a nutrunner, the first image once the fastening is done and its
+                // trace is out.
+                cam.next_frame_s = now + settle_s;
             }
             if now + 1e-9 < cam.next_frame_s {
                 continue;

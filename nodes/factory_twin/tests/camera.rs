@@ -39,6 +39,7 @@ fn scene(defects: Vec<DefectSpec>, hotspots: Vec<HotspotSpec>) -> PartScene {
         gradient: (0.0, 0.0),
         defects,
         hotspots,
+        fastening: None,
     }
 }
 
@@ -267,6 +268,37 @@ fn the_world_images_the_part_at_the_station_at_the_camera_rate() {
 }
 
 #[test]
+fn a_fastening_station_uploads_each_parts_trace_before_its_first_image() {
+    let mut w = world_with_camera("    fastening: { fault_probability: 0.5 }\n");
+    let (mut frames, mut records) = (Vec::new(), Vec::new());
+    for _ in 0..(120.0 / 0.05) as usize {
+        let out = w.step(0.05).unwrap_or_else(|e| panic!("{e}"));
+        frames.extend(out.frames);
+        records.extend(out.fastenings);
+    }
+    let parts: std::collections::BTreeSet<u64> = frames.iter().map(|f| f.truth.part_id).collect();
+    assert!(parts.len() >= 2, "{parts:?}");
+    // One trace per imaged part, stamped before the part's first frame.
+    assert_eq!(records.iter().map(|r| r.part_id).collect::<std::collections::BTreeSet<_>>(), parts);
+    assert_eq!(records.len(), parts.len(), "one trace per part");
+    for r in &records {
+        let first = frames.iter().find(|f| f.truth.part_id == r.part_id).expect("a frame of the part");
+        assert!(r.stamp_s < first.stamp_s, "trace at {} s, first image at {} s", r.stamp_s, first.stamp_s);
+        assert_eq!((r.station_id.as_str(), r.part_type.as_str()), ("s2", first.truth.part_type.as_str()));
+        assert!(r.trace.angle_deg.len() > 10 && r.trace.angle_deg.len() == r.trace.torque_nm.len());
+        // The truth of the part's frames knows whether its fastening was good, and a
+        // faulty one fails the part.
+        let fault = first.truth.fastening_fault;
+        let peak = r.trace.torque_nm.iter().copied().fold(f64::MIN, f64::max);
+        if fault.is_none() {
+            assert!(peak > 11.5, "a good run-down reaches the 12 N m target: {peak}");
+        } else {
+            assert!(!first.truth.passed());
+        }
+    }
+}
+
+#[test]
 fn without_cameras_no_frames() {
     let mut w = common::world(common::small_config());
     for _ in 0..600 {
@@ -277,7 +309,7 @@ fn without_cameras_no_frames() {
 #[test]
 fn camera_config_errors_name_key_value_and_rule() {
     let bad = format!(
-        "{}cameras:\n  - station: s9\n    px_per_mm: -1.0\n    defects: {{ pit: {{ probability: 1.5, diameter_mm: [2.0, 1.0] }} }}\n    thermal: {{ width_px: 2 }}\n  - station: s1\n    part_types: [Z]\n    px_per_mm: 10.0\n",
+        "{}cameras:\n  - station: s9\n    px_per_mm: -1.0\n    defects: {{ pit: {{ probability: 1.5, diameter_mm: [2.0, 1.0] }} }}\n    thermal: {{ width_px: 2 }}\n    fastening: {{ stiffness_nm_per_deg: 0.0, max_angle_deg: 90.0 }}\n  - station: s1\n    part_types: [Z]\n    px_per_mm: 10.0\n",
         common::SMALL_FACTORY
     );
     let Err(ConfigError::Invalid(issues)) = FactoryConfig::from_yaml_str(&bad) else {
@@ -291,6 +323,8 @@ fn camera_config_errors_name_key_value_and_rule() {
         "cameras[0].defects.pit.probability = 1.5",
         "cameras[0].defects.pit.diameter_mm = [2, 1]",
         "cameras[0].thermal.width_px = 2",
+        "cameras[0].fastening.stiffness_nm_per_deg = 0",
+        "cameras[0].fastening.max_angle_deg = 90",
         "cameras[1].part_types[0] = \"Z\"",
         "cameras[1].part =",
     ] {

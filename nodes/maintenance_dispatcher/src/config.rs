@@ -10,10 +10,45 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use thiserror::Error;
 
+/// When work orders are issued.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MaintenancePolicy {
+    /// Condition-based: orders from diagnosis and prognosis before failure, planned
+    /// lubrication, windows chosen for least lost production.
+    #[default]
+    Predictive,
+    /// Run to failure, the baseline to compare against: no order until a machine has
+    /// stopped with a failed component; then a repair or part swap of that component, at once.
+    Reactive,
+}
+
+impl MaintenancePolicy {
+    /// Parameter spelling of each policy.
+    pub const NAMES: [&'static str; 2] = ["predictive", "reactive"];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "predictive" => Some(Self::Predictive),
+            "reactive" => Some(Self::Reactive),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Predictive => "predictive",
+            Self::Reactive => "reactive",
+        }
+    }
+}
+
 /// Whole-node configuration.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct DispatcherConfig {
+    /// Predictive (default) or reactive (run-to-failure baseline).
+    pub policy: MaintenancePolicy,
     pub machines: Vec<MachineConfig>,
     pub analysis: AnalysisParams,
     pub classifier: ClassifierParams,
@@ -170,6 +205,11 @@ pub struct PlanningParams {
     pub warn_degradation: f64,
     /// Failure probability within the horizon that makes the machine CRITICAL.
     pub critical_probability: f64,
+    /// Reactive policy only: a component of a stopped machine counts as failed when its
+    /// degradation indicator (0..1, 1 = failure threshold) reached this since its last
+    /// repair. The peak is used because a stopped machine's signals fall back (no shaft
+    /// speed, no load) and no longer show the fault.
+    pub breakdown_degradation: f64,
     /// Work durations, s.
     pub durations_s: WorkDurations,
 }
@@ -184,6 +224,7 @@ impl Default for PlanningParams {
             replan_tolerance_s: 3600.0,
             warn_degradation: 0.2,
             critical_probability: 0.5,
+            breakdown_degradation: 0.5,
             durations_s: WorkDurations::default(),
         }
     }
@@ -293,6 +334,10 @@ impl DispatcherConfig {
         }
         positive("planning.default_deadline_s", self.planning.default_deadline_s)?;
         positive("planning.plan_horizon_s", self.planning.plan_horizon_s)?;
+        let b = self.planning.breakdown_degradation;
+        if !(b > 0.0 && b <= 1.0) {
+            return Err(err("planning.breakdown_degradation", format!("must be within (0, 1], got {b}")));
+        }
 
         let mut machine_ids = BTreeSet::new();
         for (mi, m) in self.machines.iter().enumerate() {
@@ -360,5 +405,29 @@ impl DispatcherConfig {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_names_round_trip_and_default_is_predictive() {
+        for name in MaintenancePolicy::NAMES {
+            assert_eq!(MaintenancePolicy::parse(name).map(|p| p.as_str()), Some(name));
+        }
+        assert_eq!(MaintenancePolicy::parse("run_to_failure"), None);
+        assert_eq!(DispatcherConfig::default().policy, MaintenancePolicy::Predictive);
+    }
+
+    #[test]
+    fn breakdown_degradation_must_be_a_fraction() {
+        for bad in [0.0, 1.5, f64::NAN] {
+            let mut c = DispatcherConfig::default();
+            c.planning.breakdown_degradation = bad;
+            let e = c.validate().err().map(|e| e.path);
+            assert_eq!(e.as_deref(), Some("planning.breakdown_degradation"), "{bad}");
+        }
     }
 }

@@ -1,10 +1,11 @@
 //! The dispatcher: per-component state fed by telemetry chunks, health reports per
-//! machine, and work-order planning and tracking. All time comes from the chunks'
-//! stamps or the caller's `now_s` (injected time; nothing reads the wall clock).
+//! machine, and work-order planning and tracking: predictive (before failure) or,
+//! as a baseline, reactive (run to failure). All time comes from the chunks' stamps or
+//! the caller's `now_s` (injected time; nothing reads the wall clock).
 
 use crate::bearing::FaultType;
 use crate::condition::{ConveyorMonitor, FatigueMonitor, LubricationMonitor, ThermalMonitor};
-use crate::config::{ComponentConfig, ComponentKind, ConfigError, DispatcherConfig};
+use crate::config::{ComponentConfig, ComponentKind, ConfigError, DispatcherConfig, MaintenancePolicy};
 use crate::diagnosis::{classify, Diagnosis};
 use crate::envelope::{BandSelection, EnvelopeAnalyzer};
 use crate::features::{band_energies, time_features, VibrationFeatures};
@@ -15,7 +16,7 @@ use crate::work_order::{
     WorkOrder, WorkOrderBook, WorkOrderError, WorkOrderEvent, WorkOrderStatus, WorkType,
 };
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Machine status; numeric values match `MachineHealth.STATUS_*`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -104,6 +105,9 @@ struct ComponentState {
     fatigue: Option<FatigueMonitor>,
     conveyor: Option<ConveyorMonitor>,
     prognoser: Prognoser,
+    /// Highest degradation indicator observed since the last repair (reactive policy:
+    /// which component broke the machine, after its signals fell back on stopping).
+    peak_degradation: f64,
     last_stamp_s: f64,
 }
 
@@ -137,6 +141,7 @@ impl ComponentState {
                 _ => None,
             },
             prognoser: Prognoser::new(PrognosisParams { model: cfg.model(), ..*prognosis }),
+            peak_degradation: 0.0,
             last_stamp_s: f64::NEG_INFINITY,
         }
     }
@@ -149,6 +154,14 @@ impl ComponentState {
             ComponentKind::Motor => Some(self.thermal.degradation()),
             ComponentKind::ConveyorBelt(_) => self.conveyor.as_ref().map(|c| c.degradation()),
             ComponentKind::ArmJoint(_) => self.fatigue.as_ref().map(|f| f.damage()),
+        }
+    }
+
+    /// Feeds the prognoser and keeps the peak; non-finite values are ignored by both.
+    fn observe_degradation(&mut self, t_s: f64, d: f64) {
+        self.prognoser.observe(t_s, d);
+        if d.is_finite() {
+            self.peak_degradation = self.peak_degradation.max(d);
         }
     }
 
@@ -192,12 +205,14 @@ impl ComponentState {
     }
 }
 
-/// Predictive-maintenance core of the maintenance_dispatcher node.
+/// Predictive-maintenance core of the maintenance_dispatcher node (or its reactive baseline).
 pub struct MaintenanceDispatcher {
     config: DispatcherConfig,
     machines: BTreeMap<String, BTreeMap<String, ComponentState>>,
     analyzer: EnvelopeAnalyzer,
     book: WorkOrderBook,
+    /// Machines whose station last reported them down (failed or locked out for work).
+    down: BTreeSet<String>,
 }
 
 impl MaintenanceDispatcher {
@@ -216,7 +231,13 @@ impl MaintenanceDispatcher {
                 (m.id.clone(), comps)
             })
             .collect();
-        Ok(Self { config, machines, analyzer: EnvelopeAnalyzer::new(), book: WorkOrderBook::default() })
+        Ok(Self {
+            config,
+            machines,
+            analyzer: EnvelopeAnalyzer::new(),
+            book: WorkOrderBook::default(),
+            down: BTreeSet::new(),
+        })
     }
 
     pub fn config(&self) -> &DispatcherConfig {
@@ -225,6 +246,25 @@ impl MaintenanceDispatcher {
 
     pub fn work_orders(&self) -> &WorkOrderBook {
         &self.book
+    }
+
+    /// Records whether a machine has stopped (its station reports DOWN: a failed
+    /// component or a lock-out for maintenance). Only the reactive policy acts on it.
+    /// Returns false, changing nothing, for an unknown machine.
+    pub fn set_machine_down(&mut self, machine_id: &str, down: bool) -> bool {
+        if !self.machines.contains_key(machine_id) {
+            return false;
+        }
+        if down {
+            self.down.insert(machine_id.to_string());
+        } else {
+            self.down.remove(machine_id);
+        }
+        true
+    }
+
+    pub fn is_machine_down(&self, machine_id: &str) -> bool {
+        self.down.contains(machine_id)
     }
 
     /// Validates and ingests one telemetry chunk. On error nothing is changed.
@@ -258,7 +298,7 @@ impl MaintenanceDispatcher {
             c.update(t.motor_current_a as f64, t.load_fraction as f64);
         }
         if let Some(d) = st.chunk_degradation() {
-            st.prognoser.observe(t.stamp_s, d);
+            st.observe_degradation(t.stamp_s, d);
         }
 
         let mut outcome = ChunkOutcome::default();
@@ -338,7 +378,11 @@ impl MaintenanceDispatcher {
     /// Plans work orders for every component that needs work, choosing windows from
     /// each machine's production forecast (a missing forecast counts as producing
     /// throughout). Returns the orders created or re-planned in this call.
+    /// Under the reactive policy only breakdowns get orders (see [`Self::plan_reactive`]).
     pub fn plan(&mut self, now_s: f64, forecasts: &BTreeMap<String, ProductionForecast>) -> Vec<WorkOrder> {
+        if self.config.policy == MaintenancePolicy::Reactive {
+            return self.plan_reactive(now_s, forecasts);
+        }
         let planning = self.config.planning.clone();
         let empty = ProductionForecast::default();
         let mut changed = Vec::new();
@@ -393,6 +437,70 @@ impl MaintenanceDispatcher {
             }
         }
         changed
+    }
+
+    /// Run to failure: no orders from diagnosis, prognosis or lubrication plans. A machine
+    /// reported down with no open order on any of its components (an open one is the repair
+    /// under way, whose lock-out also stops the machine) gets one order, for the component
+    /// with the highest degradation peak since its last repair if that peak reached
+    /// `planning.breakdown_degradation` (else nothing points at a failed component): a part
+    /// swap for bearings and arm joints, a micro repair for motors and conveyors, due now,
+    /// starting now.
+    fn plan_reactive(
+        &mut self,
+        now_s: f64,
+        forecasts: &BTreeMap<String, ProductionForecast>,
+    ) -> Vec<WorkOrder> {
+        let planning = &self.config.planning;
+        let empty = ProductionForecast::default();
+        let mut created = Vec::new();
+        for (machine_id, comps) in &self.machines {
+            if !self.down.contains(machine_id)
+                || comps.keys().any(|c| self.book.open_for(machine_id, c).is_some())
+            {
+                continue;
+            }
+            let Some(st) = comps
+                .values()
+                .filter(|st| st.peak_degradation >= planning.breakdown_degradation)
+                .max_by(|a, b| a.peak_degradation.total_cmp(&b.peak_degradation))
+            else {
+                continue;
+            };
+            let (work_type, parts_needed) = match &st.cfg.kind {
+                ComponentKind::Bearing(_) | ComponentKind::ArmJoint(_) => {
+                    (WorkType::PartSwap, st.cfg.spare_part.clone().into_iter().collect())
+                }
+                ComponentKind::Motor | ComponentKind::ConveyorBelt(_) => (WorkType::MicroRepair, Vec::new()),
+            };
+            let duration = planning.durations_s.of(work_type);
+            // The machine is already lost to production: no window to wait for.
+            let production = forecasts.get(machine_id).unwrap_or(&empty);
+            let (production_cost_s, _) = production.cost(now_s, now_s + duration);
+            let order = WorkOrder {
+                id: self.book.next_id(machine_id, &st.cfg.id),
+                machine_id: machine_id.clone(),
+                component_id: st.cfg.id.clone(),
+                work_type,
+                reason: format!(
+                    "breakdown: machine down, {} degradation peaked at {:.2} (run to failure)",
+                    st.cfg.id, st.peak_degradation
+                ),
+                deadline_s: now_s,
+                window_start_s: now_s,
+                window_end_s: now_s + duration,
+                estimated_duration_s: duration,
+                production_cost_s,
+                parts_needed,
+                skills_needed: skills_for(work_type),
+                status: WorkOrderStatus::Planned,
+                task_id: String::new(),
+                updated_s: now_s,
+            };
+            self.book.insert(order.clone());
+            created.push(order);
+        }
+        created
     }
 
     /// Moves a work order along; on `Done` the component's model is reset for the
@@ -545,7 +653,8 @@ fn analyse_window(
     if let Some(p0) = baseline {
         let fail = b.failure_rms_mps2 * b.failure_rms_mps2;
         let d = ((power - p0) / (fail - p0).max(1e-12)).max(0.0);
-        st.prognoser.observe(st.buffer_start_s, d);
+        let start_s = st.buffer_start_s;
+        st.observe_degradation(start_s, d);
     }
     out
 }

@@ -7,8 +7,10 @@
 //! forecasts each station's production from `station_states`, publishes
 //! `machine_health` (MachineHealth per machine) every `health_period_s`, plans work
 //! orders every `plan_period_s` and publishes them on `work_orders`, and submits each
-//! one as a TaskRequest on `task_requests` when its window comes near. The algorithms
-//! live in the library crate; this file is wiring. Topics and parameters: README.md.
+//! one as a TaskRequest on `task_requests` when its window comes near. With
+//! `policy: reactive` (the run-to-failure baseline) orders come only for machines whose
+//! station reports them DOWN with a failed component. The algorithms live in the library
+//! crate; this file is wiring. Topics and parameters: README.md.
 mod ros_convert;
 
 use factory_node::clock::Clock;
@@ -22,8 +24,9 @@ use factory_node::r2r::{log_info, log_warn, QosProfile};
 use factory_node::{header, run_node, NodeContext, NodeError, Publisher};
 use futures::StreamExt;
 use maintenance_dispatcher::{
-    AnalysisParams, ClassifierParams, DispatcherConfig, MachineStatus, MaintenanceDispatcher, PlanningParams,
-    ProductionForecast, ProductionSlot, PrognosisParams, WorkOrder, WorkOrderEvent, WorkOrderStatus,
+    AnalysisParams, ClassifierParams, DispatcherConfig, MachineStatus, MaintenanceDispatcher,
+    MaintenancePolicy, PlanningParams, ProductionForecast, ProductionSlot, PrognosisParams, WorkOrder,
+    WorkOrderEvent, WorkOrderStatus,
 };
 use ros_convert::{Layout, StationTable};
 use serde::Deserialize;
@@ -41,6 +44,7 @@ const TELEMETRY_DEPTH: usize = 100;
 #[serde(default, deny_unknown_fields)]
 struct Params {
     factory_file: String, // the twin's layout (machines, bearings, stations); relative to $FACTORY_ROOT
+    policy: String,       // "predictive" | "reactive" (run to failure: repair only machines that broke down)
     health_period_s: f64, // machine_health period, s of ROS time
     plan_period_s: f64,   // work-order planning period, s of ROS time
     request_lead_s: f64,  // submit the TaskRequest this long before the window starts, s
@@ -60,6 +64,7 @@ impl Default for Params {
     fn default() -> Self {
         Params {
             factory_file: "config/factory.yaml".into(),
+            policy: MaintenancePolicy::default().as_str().into(),
             health_period_s: 5.0,
             plan_period_s: 10.0,
             request_lead_s: 1800.0,
@@ -76,6 +81,8 @@ impl Default for Params {
 impl Params {
     fn core_config(&self) -> DispatcherConfig {
         DispatcherConfig {
+            // An unknown name is refused by `validate`, which runs before the config is used.
+            policy: MaintenancePolicy::parse(&self.policy).unwrap_or_default(),
             machines: Vec::new(),
             analysis: self.analysis.clone(),
             classifier: self.classifier,
@@ -88,6 +95,10 @@ impl Params {
 impl Validate for Params {
     fn validate(&self) -> Result<(), ParamError> {
         check_not_empty("factory_file", &self.factory_file)?;
+        if MaintenancePolicy::parse(&self.policy).is_none() {
+            let allowed = format!("must be one of {}", MaintenancePolicy::NAMES.join(", "));
+            return Err(invalid("policy", &self.policy, &allowed));
+        }
         check_range("health_period_s", self.health_period_s, 0.01, 3600.0, "s")?;
         check_range("plan_period_s", self.plan_period_s, 0.01, 3600.0, "s")?;
         check_range("request_lead_s", self.request_lead_s, 0.0, 30.0 * 86_400.0, "s")?;
@@ -174,10 +185,11 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
     let node_name = logger.rsplit('.').next().unwrap_or(&logger).to_string();
     log_info!(
         &logger,
-        "monitoring {} machines, {} components from {}",
+        "monitoring {} machines, {} components from {}; {} maintenance",
         layout.machines.len(),
         layout.machines.iter().map(|m| m.components.len()).sum::<usize>(),
-        file.display()
+        file.display(),
+        core.config().policy.as_str()
     );
     let mut node = Dispatcher {
         core,
@@ -272,6 +284,9 @@ impl Dispatcher {
         if msg.machine_id.is_empty() {
             return;
         }
+        // The reactive policy repairs machines that stopped; a station of a machine not
+        // monitored here is ignored by the core (it returns false).
+        self.core.set_machine_down(&msg.machine_id, msg.state == StationStateMsg::STATE_DOWN as u8);
         self.stations.insert(msg.machine_id.clone(), msg);
     }
 
@@ -499,6 +514,11 @@ mod tests {
             matches!(&nested, ParamError::Invalid { key, .. } if key == "planning.durations_s.lubrication"),
             "{nested}"
         );
+        let reactive = load(&["policy:=reactive"]).expect("valid");
+        assert_eq!(reactive.core_config().policy, MaintenancePolicy::Reactive);
+        assert_eq!(load(&[]).expect("defaults").core_config().policy, MaintenancePolicy::Predictive);
+        let policy = load(&["policy:=run_to_failure"]).unwrap_err();
+        assert!(matches!(&policy, ParamError::Invalid { key, .. } if key == "policy"), "{policy}");
         let period = load(&["health_period_s:=0"]).unwrap_err();
         assert!(matches!(&period, ParamError::Invalid { key, .. } if key == "health_period_s"), "{period}");
     }

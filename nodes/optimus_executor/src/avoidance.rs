@@ -148,7 +148,11 @@ pub fn avoid(cfg: &AvoidanceConfig, pos: Point2, desired: (f64, f64), obstacles:
             // Progress towards where the follower wanted to go; strictly better only, so
             // among equals the preferred (smaller, right-hand) deflection stays.
             let progress = v * angle.cos();
-            if progress > 1e-3 && best.is_none_or(|(p, _)| progress > p + 1e-9) {
+            let better = match best {
+                None => true,
+                Some((p, _)) => progress > p + 1e-9,
+            };
+            if progress > 1e-3 && better {
                 best = Some((progress, (dir.0 * v, dir.1 * v)));
             }
         }

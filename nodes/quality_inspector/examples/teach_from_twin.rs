@@ -1,14 +1,20 @@
 //! Teaches every camera station and part type of a factory layout from clean parts
 //! rendered by the digital twin's camera (same seed, so the same part textures the
-//! running twin shows), and stores the references under a data directory.
+//! running twin shows) and, at stations that fasten, from good run-downs of the twin's
+//! nutrunner, and stores the references under a data directory.
 //!
 //!   cargo run --release -p quality_inspector --no-default-features --example teach_from_twin -- \
 //!       config/factory.yaml data/quality_inspector [parts per type, default 8]
 
 use factory_twin::camera::{part_rng, sample_scene, CameraRenderer};
+use factory_twin::fastening::{run_down, sample};
 use factory_twin::FactoryConfig;
 use quality_inspector::config::{stations_from_layout, StationTemplate};
-use quality_inspector::{ImageView, Teacher};
+use quality_inspector::{ImageView, Teacher, TorqueTrace};
+
+/// Good run-downs per part type for the fastening envelope (its final-angle mean and
+/// per-angle spread want more samples than the image statistics).
+const TEACH_TRACES: u64 = 40;
 
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -55,6 +61,15 @@ fn run(layout: &str, data_dir: &str, parts: u64) -> Result<(), String> {
                 let f = renderer.render(&scene, 0.0).map_err(|e| e.to_string())?;
                 let th = f.thermal.as_ref().map(view);
                 teacher.add_part(&view(&f.image), th.as_ref(), None).map_err(|e| e.to_string())?;
+            }
+            if let Some(f) = &cam.fastening {
+                let good = factory_twin::config::FasteningConfig { fault_probability: 0.0, ..f.clone() };
+                for k in 0..TEACH_TRACES {
+                    let mut rng = part_rng(twin.seed, i, u64::MAX - 2000 - k);
+                    let t = run_down(&good, &sample(&good, &mut rng));
+                    let trace = TorqueTrace { angle_deg: t.angle_deg, torque_nm: t.torque_nm };
+                    teacher.add_torque_trace(&trace).map_err(|e| e.to_string())?;
+                }
             }
             let r = teacher.finish().map_err(|e| e.to_string())?;
             let path = r.save(std::path::Path::new(data_dir)).map_err(|e| e.to_string())?;

@@ -506,6 +506,9 @@ struct LayoutCamera {
     part_types: Vec<String>,
     part: Option<LayoutPart>,
     thermal: Option<LayoutThermal>,
+    /// Present when the station fastens the part before imaging; the trace's model
+    /// parameters are the twin's business, the envelope is taught.
+    fastening: Option<serde_yaml::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -575,7 +578,7 @@ pub fn stations_from_layout(
             tolerances: template.tolerances.clone(),
             defects: template.defects.clone(),
             thermal,
-            torque: Some(template.torque.clone()),
+            torque: c.fastening.is_some().then(|| template.torque.clone()),
         };
         s.validate().map_err(|e| match e {
             ConfigError::Invalid { field, reason } => {
@@ -602,6 +605,10 @@ mod tests {
         assert_eq!(inspect.camera.px_per_mm, 5.0);
         assert_eq!(inspect.thermal_px_per_mm(), Some(1.25));
         assert_eq!(inspect.part_types, vec!["A", "B", "C"]);
+        assert!(inspect.torque.is_some(), "the inspect station fastens its parts");
+        let no_fastening = "cameras:\n  - { station: s, width_px: 1280, height_px: 1024, px_per_mm: 5.0, part_types: [A],\n      part: { width_mm: 200, height_mm: 160, fiducial_inset_mm: 12, fiducial_diameter_mm: 6 } }\n";
+        let s = stations_from_layout(no_fastening, &StationTemplate::default()).expect("stations");
+        assert!(s[0].torque.is_none());
     }
 
     #[test]

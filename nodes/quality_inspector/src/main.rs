@@ -7,12 +7,14 @@
 //! `cameras:` section of the twin's layout (`factory_file`). Per station it subscribes
 //! `<station>/camera/image_raw` (rgb8/bgr8/mono8) and `<station>/thermal/image_raw`
 //! (mono16, centi-kelvin; the latest one within `thermal_max_age_s` of the visible
-//! frame is used), and `station_states` for the part variant and the part counter.
-//! Publishes `inspection_results` (InspectionResult per frame), the annotated
-//! `<station>/inspection/debug_image`, and one correction TaskRequest on
-//! `task_requests` the first time a part fails. Torque-angle traces: the core checks
-//! them, but no message carries them yet (MachineTelemetry has none), so the node does
-//! not subscribe any. The algorithms live in the library crate; this file is wiring.
+//! frame is used), `<station>/fastening/torque_trace` at stations whose layout entry
+//! has a `fastening:` section (the part's torque-angle trace, checked against the
+//! taught envelope as part of the same verdict), and `station_states` for the part at
+//! the station (`current_part_id`, variant; without an id, parts are named
+//! `<station>-<n>` from the part counter). Publishes `inspection_results`
+//! (InspectionResult per frame), the annotated `<station>/inspection/debug_image`, and
+//! one correction TaskRequest on `task_requests` the first time a part fails. The
+//! algorithms live in the library crate; this file is wiring.
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -24,6 +26,7 @@ use factory_node::params::{check_not_empty, check_range, strict_section, ParamEr
 use factory_node::r2r::diagnostic_msgs::msg::KeyValue;
 use factory_node::r2r::factory_interfaces::msg::{
     Defect as DefectMsg, InspectionResult, StationState as StationStateMsg, TaskRequest, TaskStep,
+    TorqueTrace as TorqueTraceMsg,
 };
 use factory_node::r2r::sensor_msgs::msg::{Image, RegionOfInterest};
 use factory_node::r2r::{log_info, log_warn, QosProfile};
@@ -33,13 +36,15 @@ use quality_inspector::config::{stations_from_layout, StationTemplate};
 use quality_inspector::debug::render;
 use quality_inspector::frame::validate_thermal;
 use quality_inspector::inspector::reason;
-use quality_inspector::{Correction, ImageView, Inspection, Inspector, PartInput};
+use quality_inspector::{Correction, ImageView, Inspection, Inspector, PartInput, PartTimeline, TorqueTrace};
 use serde::Deserialize;
 
 /// Log the first input dropped for a reason, then every this many of them.
 const DROP_LOG_EVERY: u64 = 100;
 /// Image queue depth: inspecting is fast; older frames are not worth keeping.
 const IMAGE_DEPTH: usize = 2;
+/// Fastening traces kept per station (a part's frames come after its trace).
+const TRACES_KEPT: usize = 4;
 
 #[derive(Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -92,6 +97,7 @@ fn main() -> std::process::ExitCode {
 enum Input {
     Visible(usize, Image),
     Thermal(usize, Image),
+    Torque(usize, TorqueTraceMsg),
     Station(StationStateMsg),
 }
 
@@ -102,6 +108,13 @@ struct Station {
     /// part variant and parts completed, from station_states
     variant: String,
     parts_completed: u64,
+    /// which part was at the station when (station_states and fastening traces)
+    parts: PartTimeline,
+    /// the latest fastening traces and their parts
+    traces: std::collections::VecDeque<(String, TorqueTrace)>,
+    traces_received: u64,
+    /// frames inspected together with their part's trace
+    frames_with_trace: u64,
     /// last part a correction was requested for
     corrected_part: Option<String>,
     frames: u64,
@@ -135,6 +148,11 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
             let th = ctx.subscribe_with_qos::<Image>(&format!("{}/thermal/image_raw", cfg.id), qos)?;
             streams.push(th.map(move |m| Input::Thermal(i, m)).boxed());
         }
+        if cfg.torque.is_some() {
+            // One trace per part: keep every one (default depth 10, reliable).
+            let tr = ctx.subscribe::<TorqueTraceMsg>(&format!("{}/fastening/torque_trace", cfg.id))?;
+            streams.push(tr.map(move |m| Input::Torque(i, m)).boxed());
+        }
         let debug_pub = if p.publish_debug_image {
             Some(ctx.publisher::<Image>(&format!("{}/inspection/debug_image", cfg.id))?)
         } else {
@@ -153,6 +171,10 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
             thermal: None,
             variant: String::new(),
             parts_completed: 0,
+            parts: PartTimeline::default(),
+            traces: std::collections::VecDeque::new(),
+            traces_received: 0,
+            frames_with_trace: 0,
             corrected_part: None,
             frames: 0,
         });
@@ -176,6 +198,7 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
             match input {
                 Input::Visible(i, msg) => node.on_visible(i, &msg)?,
                 Input::Thermal(i, msg) => node.on_thermal(i, msg),
+                Input::Torque(i, msg) => node.on_torque(i, msg),
                 Input::Station(msg) => node.on_station(&msg),
             }
         }
@@ -195,8 +218,12 @@ struct Node {
     tasks_submitted: u64,
 }
 
+fn seconds(stamp: &factory_node::r2r::builtin_interfaces::msg::Time) -> f64 {
+    f64::from(stamp.sec) + 1e-9 * f64::from(stamp.nanosec)
+}
+
 fn stamp_s(msg: &Image) -> f64 {
-    f64::from(msg.header.stamp.sec) + 1e-9 * f64::from(msg.header.stamp.nanosec)
+    seconds(&msg.header.stamp)
 }
 
 fn view(msg: &Image) -> ImageView<'_> {
@@ -237,10 +264,36 @@ impl Node {
         }
     }
 
+    /// A part's fastening trace: checked on arrival (a malformed one is dropped with
+    /// its reason), kept for the frames of that part; it also says which part is at
+    /// the station now, possibly before station_states does.
+    fn on_torque(&mut self, i: usize, msg: TorqueTraceMsg) {
+        let Some(s) = self.stations.get_mut(i) else { return };
+        let trace = TorqueTrace { angle_deg: msg.angle_deg, torque_nm: msg.torque_nm };
+        let problem = if msg.part_id.is_empty() {
+            Some("part_id is empty".to_string())
+        } else {
+            trace.validate().err().map(|e| e.to_string())
+        };
+        if let Some(detail) = problem {
+            s.inspector.count_drop("bad_torque_trace");
+            self.dropped(i, "torque trace", "bad_torque_trace", &format!("part '{}': {detail}", msg.part_id));
+            return;
+        }
+        s.traces_received += 1;
+        s.parts.observe(seconds(&msg.header.stamp), &msg.part_id);
+        s.traces.push_back((msg.part_id, trace));
+        while s.traces.len() > TRACES_KEPT {
+            s.traces.pop_front();
+        }
+    }
+
     fn on_station(&mut self, msg: &StationStateMsg) {
+        let stamp = seconds(&msg.header.stamp);
         for s in self.stations.iter_mut().filter(|s| s.inspector.config().id == msg.station_id) {
             s.variant = msg.current_variant.clone();
             s.parts_completed = msg.parts_completed;
+            s.parts.observe(stamp, &msg.current_part_id);
         }
     }
 
@@ -251,14 +304,24 @@ impl Node {
         let thermal = s.thermal.as_ref().filter(|t| (stamp_s(t) - stamp_s(msg)).abs() <= thermal_max_age_s);
         // The variant from station_states when it is one we know; else identified from the image.
         let known = s.inspector.taught_types().contains(&s.variant.as_str());
+        // The part at the station at capture; without ids from the line, the one after
+        // the last completed.
+        let part_id = match s.parts.part_at(stamp_s(msg)) {
+            Some(p) => p.to_string(),
+            None => format!("{}-{}", s.inspector.config().id, s.parts_completed + 1),
+        };
+        // Only this part's own trace belongs in its verdict.
+        let torque = s.traces.iter().rev().find(|(p, _)| *p == part_id).map(|(_, t)| t);
         let input = PartInput {
             visible: view(msg),
             thermal: thermal.map(view),
-            torque: None,
+            torque,
             part_type: known.then_some(s.variant.as_str()),
         };
+        let with_trace = torque.is_some();
         let result = s.inspector.inspect(&input);
         s.frames += 1;
+        s.frames_with_trace += u64::from(with_trace);
         let res = match result {
             Ok(r) => r,
             Err(e) => {
@@ -270,8 +333,6 @@ impl Node {
         };
         let elapsed_ms = t0.elapsed().as_secs_f64() * 1e3;
         let s = &self.stations[i.min(self.stations.len() - 1)];
-        // The part at the station is the one after the last completed.
-        let part_id = format!("{}-{}", s.inspector.config().id, s.parts_completed + 1);
         let mut out = result_msg(&res, msg, &part_id, elapsed_ms, &self.node_name);
         out.header.stamp = msg.header.stamp.clone();
         self.results_pub.publish(&out)?;
@@ -334,12 +395,14 @@ impl Node {
                 .with("passed", st.passed)
                 .with("pass_rate", st.pass_rate().map_or("n/a".to_string(), |r| format!("{r:.4}")))
                 .with("dropped", dropped)
+                .with("torque_traces", s.traces_received)
+                .with("frames_with_torque_trace", s.frames_with_trace)
                 .with("tasks_submitted", self.tasks_submitted);
-            for code in quality_inspector::FrameError::REASONS
-                .iter()
-                .copied()
-                .chain(["registration_failed", "unknown_part_type"])
-            {
+            for code in quality_inspector::FrameError::REASONS.iter().copied().chain([
+                "registration_failed",
+                "unknown_part_type",
+                "bad_torque_trace",
+            ]) {
                 status = status.with(format!("dropped.{code}"), st.dropped.get(code).copied().unwrap_or(0));
             }
             for (code, n) in st.dropped.iter().filter(|(c, _)| c.starts_with("thermal_")) {

@@ -210,6 +210,14 @@ impl Teacher {
         Ok(())
     }
 
+    /// Adds a good fastening's trace without images: the envelope wants more samples
+    /// than the image statistics (the final angle scatters part to part).
+    pub fn add_torque_trace(&mut self, trace: &TorqueTrace) -> Result<(), InspectError> {
+        trace.validate()?;
+        self.traces.push(trace.clone());
+        Ok(())
+    }
+
     pub fn parts(&self) -> usize {
         self.warped.len()
     }

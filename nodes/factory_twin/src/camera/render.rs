@@ -203,6 +203,7 @@ impl CameraRenderer {
             gradient: (0.0, 0.0),
             defects: Vec::new(),
             hotspots: Vec::new(),
+            fastening: None,
         };
         let fids = fiducials_mm(&self.cfg);
         let r = 0.5 * self.cfg.part.fiducial_diameter_mm * g.px_per_mm;
