@@ -32,6 +32,8 @@ const START: [f64; 7] = [0.0, 0.3, 0.0, -0.5, 0.0, 0.0, 0.0];
 /// Reaching forward.
 const TARGET: [f64; 7] = [-1.2, 0.4, 0.3, -1.2, 0.2, 0.3, -0.2];
 const LIMIT: Duration = Duration::from_secs(30);
+/// The launch runner waits this long after SIGINT before SIGTERM.
+const STOP_LIMIT: Duration = Duration::from_secs(5);
 
 fn seconds(d: &r2r::builtin_interfaces::msg::Duration) -> f64 {
     f64::from(d.sec) + f64::from(d.nanosec) * 1e-9
@@ -81,6 +83,9 @@ async fn plans_and_executes_the_left_arm() {
             &root.join("config/arm_planner.yaml").display().to_string(),
             "-p",
             &format!("urdf_file:={}", root.join("urdf/optimus.urdf").display()),
+            // A long IK search for the out-of-reach goal of part (4).
+            "-p",
+            "ik_timeout_s:=60.0",
         ],
     );
     let logs = || planner.log();
@@ -205,4 +210,37 @@ async fn plans_and_executes_the_left_arm() {
 
     stop.store(true, Ordering::Relaxed);
     let _ = publisher.await;
+
+    // (4) SIGINT while a plan is in progress (a goal out of reach, with a long budget:
+    // the IK search runs until its deadline): the planner still stops cleanly within
+    // the launch runner's grace.
+    let far = PlanArmMotion::Goal {
+        group: "left_arm".into(),
+        goal_type: PlanArmMotion::Goal::GOAL_POSE as u8,
+        target_pose: r2r::geometry_msgs::msg::PoseStamped {
+            header: r2r::std_msgs::msg::Header { frame_id: "torso".into(), ..Default::default() },
+            pose: Pose {
+                position: Point { x: 5.0, y: 0.3, z: 0.3 },
+                orientation: Quaternion { x: 0.0, y: 0.0, z: 0.0, w: 1.0 },
+            },
+        },
+        timeout_s: 120.0,
+        ..PlanArmMotion::Goal::default()
+    };
+    let sent = client.send_goal_request(far).expect("send goal");
+    let (_handle, mut far_result, _feedback) = tokio::time::timeout(LIMIT, sent)
+        .await
+        .unwrap_or_else(|_| panic!("no goal response\n{}", logs()))
+        .expect("goal accepted");
+    let early = tokio::time::timeout(Duration::from_secs(2), &mut far_result).await;
+    assert!(early.is_err(), "the out-of-reach goal ended at once: {early:?}");
+
+    // SIGINT after serving goals: the planner stops cleanly, as the launch runner asks.
+    let mut planner = planner;
+    let status = planner.stop_with("INT", STOP_LIMIT);
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "the planner did not exit 0 within {STOP_LIMIT:?} of SIGINT: {status:?}\n{}",
+        planner.log()
+    );
 }

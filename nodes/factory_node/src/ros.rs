@@ -30,6 +30,8 @@ pub const EXIT_FAILURE: u8 = 1;
 
 /// How long the node's main task may take to wind down after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+/// How long a stopped node waits for blocking jobs (e.g. a motion plan) before it exits.
+const BLOCKING_WORK_GRACE: Duration = Duration::from_millis(500);
 /// How long one spin of the r2r node may block; bounds the shutdown latency.
 const SPIN_TIMEOUT: Duration = Duration::from_millis(10);
 
@@ -298,7 +300,12 @@ where
         Ok(rt) => rt,
         Err(e) => return startup_failure(&name, &format!("cannot start the async runtime: {e}")),
     };
-    runtime.block_on(run_async(&name, params.common, params.node, setup))
+    let code = runtime.block_on(run_async(&name, params.common, params.node, setup));
+    // Dropping a runtime waits for every spawn_blocking job without limit: a motion plan
+    // in progress (seconds of wall-clock budget) would hold the process past the launch
+    // runner's SIGINT grace. The node has stopped; unfinished blocking work is abandoned.
+    runtime.shutdown_timeout(BLOCKING_WORK_GRACE);
+    code
 }
 
 fn startup_failure(name: &str, reason: &str) -> ExitCode {
