@@ -3,12 +3,28 @@
 # launch runner and launch/factory.launch.xml, for SIM_SECONDS of simulated time
 # (default 3600: one simulated hour) as fast as the machine allows. Progress lines come
 # from the twin every 10 simulated minutes; the launch ends when the twin's shift ends.
+#
+#   run_main_job.sh [SIM_SECONDS]                       the autonomous factory -> out/main_job
+#   run_main_job.sh [SIM_SECONDS] --baseline [--seeds N]
+#       the same scenario with autonomy and with the baseline policies, seeds 1..N
+#       (default 3) -> out/comparison/{autonomy,baseline}_seed<k>/ and comparison.md
+#
 # Expects .ros/env.sh sourced and release binaries built (./factory run does both).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-sim_seconds=${1:-3600}
-out="$ROOT/out/main_job"
-mkdir -p "$out"
+
+sim_seconds=3600
+baseline=false
+seeds=3
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --baseline) baseline=true ;;
+    --seeds) seeds=${2:?--seeds needs a number}; shift ;;
+    *[!0-9.]* | '') echo "[main job] unknown argument '$1'" >&2; exit 2 ;;
+    *) sim_seconds=$1 ;;
+  esac
+  shift
+done
 
 # The quality inspector's references (one per station and part type), taught once from
 # good parts of the twin's own renderer, as an operator teaches a real station.
@@ -21,14 +37,38 @@ if [ "$(cat "$refs/.taught_from" 2>/dev/null)" != "$layout_hash" ]; then
   echo "$layout_hash" >"$refs/.taught_from"
 fi
 
-echo "[main job] the factory on its twin for ${sim_seconds} simulated seconds; log: $out/launch.log"
-status=0
-"$ROOT/target/release/factory_launch" --log-dir "$out" "$ROOT/launch/factory.launch.xml" \
-  duration_s:="$sim_seconds" 2>&1 | tee "$out/launch.log" \
-  | grep --line-buffered -E "\]: sim |simulated |factory_launch\]|ERROR|FATAL" || status=${PIPESTATUS[0]}
-echo "[main job] launch exit code $status; full log: $out/launch.log"
-if [ -f "$out/report.md" ]; then
-  echo "[main job] KPI report: $out/report.md; recording: $out/recording.mcap"
-  sed -n '/^| KPI/,/^$/p' "$out/report.md"
+# One run: output directory, then extra launch arguments. Returns the launch's status.
+run_factory() {
+  local out=$1
+  shift
+  mkdir -p "$out"
+  echo "[main job] the factory on its twin for ${sim_seconds} simulated seconds -> $out ($*)"
+  local status=0
+  "$ROOT/target/release/factory_launch" --log-dir "$out" "$ROOT/launch/factory.launch.xml" \
+    duration_s:="$sim_seconds" output_dir:="$out" "$@" 2>&1 | tee "$out/launch.log" \
+    | grep --line-buffered -E "\]: sim |simulated |factory_launch\]|ERROR|FATAL" || status=${PIPESTATUS[0]}
+  echo "[main job] launch exit code $status; full log: $out/launch.log"
+  if [ -f "$out/report.md" ]; then
+    echo "[main job] KPI report: $out/report.md; recording: $out/recording.mcap"
+    sed -n '/^| KPI/,/^$/p' "$out/report.md"
+  fi
+  return "$status"
+}
+
+if [ "$baseline" = false ]; then
+  run_factory "$ROOT/out/main_job"
+  exit $?
 fi
-exit "$status"
+
+# The baseline's policies: what a conventional line runs (see launch/factory.launch.xml).
+baseline_args=(coordinator_mode:=first_come_nearest preemption:=false maintenance_policy:=reactive
+  inspection_sample_every:=5 storage_dispatch:=false)
+cmp="$ROOT/out/comparison"
+rm -rf "$cmp"
+failed=0
+for seed in $(seq 1 "$seeds"); do
+  run_factory "$cmp/autonomy_seed$seed" seed:="$seed" || failed=1
+  run_factory "$cmp/baseline_seed$seed" seed:="$seed" "${baseline_args[@]}" || failed=1
+done
+"$ROOT/target/release/compare_runs" "$cmp"
+exit "$failed"

@@ -132,7 +132,7 @@ fn replan_cycle() {
             let cost: f64 = plan
                 .assignments
                 .iter()
-                .filter(|a| !a.task_id.starts_with("charge_"))
+                .filter(|a| !a.task_id.starts_with("charge_") && !a.task_id.starts_with("park_"))
                 .map(|a| a.estimated_cost)
                 .sum();
             summary = (plan.assignments.len(), charge, cost);

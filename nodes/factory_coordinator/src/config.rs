@@ -69,6 +69,12 @@ pub struct CoordinatorConfig {
     pub kpi_window_s: f64,
     /// A charger counts as occupied by a charging robot within this distance, m.
     pub charger_occupied_radius_m: f64,
+    /// An idle robot farther than `park_tolerance_m` from its park pose (its start pose)
+    /// for this long gets a low-priority navigate task back there, so it does not stand
+    /// on a station's floor point that the next task needs; 0 disables parking, s.
+    pub park_after_idle_s: f64,
+    /// A robot this close to its park pose counts as parked, m.
+    pub park_tolerance_m: f64,
     pub energy: EnergyModel,
 }
 
@@ -90,6 +96,8 @@ impl Default for CoordinatorConfig {
             preemption: true,
             kpi_window_s: 3600.0,
             charger_occupied_radius_m: 1.0,
+            park_after_idle_s: 20.0,
+            park_tolerance_m: 0.5,
             energy: EnergyModel::default(),
         }
     }
@@ -121,6 +129,8 @@ impl CoordinatorConfig {
             ("late_weight", self.late_weight),
             ("default_step_duration_s", self.default_step_duration_s),
             ("charger_occupied_radius_m", self.charger_occupied_radius_m),
+            ("park_after_idle_s", self.park_after_idle_s),
+            ("park_tolerance_m", self.park_tolerance_m),
         ];
         for (name, v) in non_negative {
             if !(v.is_finite() && v >= 0.0) {

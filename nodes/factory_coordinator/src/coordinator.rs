@@ -68,8 +68,15 @@ pub struct TaskRecord {
     /// Not assignable before this time (retry backoff), s.
     pub not_before_s: f64,
     pub last_error: Option<String>,
-    /// Charge tasks belong to the robot they were made for.
+    /// Charge and park tasks belong to the robot they were made for.
     pub bound_robot: Option<String>,
+}
+
+impl TaskRecord {
+    /// A coordinator-made park task: bound to its robot, one `navigate` step to its park pose.
+    pub fn is_park(&self) -> bool {
+        self.bound_robot.is_some() && self.spec.task_type == TaskType::Single(StepKind::Navigate)
+    }
 }
 
 /// How an ExecuteTask goal ended, as reported by the executor.
@@ -139,6 +146,9 @@ pub struct QueueSnapshot {
     pub succeeded: usize,
     pub failed: usize,
     pub cancelled: usize,
+    /// Park tasks the coordinator made for idle robots (in no count above: they are
+    /// the fleet's housekeeping, not work anyone asked for).
+    pub park_tasks: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -170,6 +180,9 @@ enum PairEval {
 }
 
 const CHARGE_TASK_PREFIX: &str = "charge";
+const PARK_TASK_PREFIX: &str = "park";
+/// Failed park tasks in a row double the wait before the next one, up to this many times.
+const PARK_BACKOFF_MAX_DOUBLINGS: u32 = 6;
 const REQUESTED_BY: &str = "factory_coordinator";
 
 pub struct Coordinator {
@@ -189,6 +202,12 @@ pub struct Coordinator {
     /// An executor that refuses to charge (or cannot reach a charger) is not sent a
     /// fresh charge task every cycle; the wait doubles like a task's retry backoff.
     charge_backoff: BTreeMap<String, (u32, f64)>,
+    /// Per robot: where it is sent when it idles elsewhere (its start pose in the factory config).
+    park_poses: BTreeMap<String, Pose2>,
+    /// Per robot: since when it has been idle, holding no task, away from its park pose, s.
+    idle_since: BTreeMap<String, f64>,
+    /// Per robot: park tasks that failed in a row, and no new one before this time, s.
+    park_backoff: BTreeMap<String, (u32, f64)>,
 }
 
 impl Coordinator {
@@ -212,6 +231,9 @@ impl Coordinator {
             replan_requested: false,
             last_plan_s: None,
             charge_backoff: BTreeMap::new(),
+            park_poses: BTreeMap::new(),
+            idle_since: BTreeMap::new(),
+            park_backoff: BTreeMap::new(),
         })
     }
 
@@ -223,7 +245,18 @@ impl Coordinator {
         config.energy.wh_per_m = setup.energy.wh_per_m;
         config.energy.wh_per_s_work = setup.energy.wh_per_s_work;
         let travel = Box::new(StraightLine::new(setup.cruise_speed_mps));
-        Self::new(config, setup.layout.clone(), setup.capabilities.clone(), travel)
+        let mut c = Self::new(config, setup.layout.clone(), setup.capabilities.clone(), travel)?;
+        c.set_park_poses(setup.park_poses.clone());
+        Ok(c)
+    }
+
+    /// Park pose per robot id; robots without one are never parked.
+    pub fn set_park_poses(&mut self, poses: BTreeMap<String, Pose2>) {
+        self.park_poses = poses;
+    }
+
+    pub fn park_pose(&self, robot_id: &str) -> Option<&Pose2> {
+        self.park_poses.get(robot_id)
     }
 
     /// Swaps the travel model (e.g. mapper path service up / down).
@@ -447,6 +480,8 @@ impl Coordinator {
             }
             HeartbeatChange::Updated => {}
         }
+        let holds_task = self.tasks.values().any(|t| t.state.robot() == Some(hb.robot_id.as_str()));
+        self.note_idle(&hb.robot_id, holds_task, now_s);
         Ok(events)
     }
 
@@ -506,15 +541,21 @@ impl Coordinator {
         if rec.state.robot() != Some(robot_id) {
             return Vec::new();
         }
+        // Parking is housekeeping, not work: it stays out of the task KPIs.
+        let park = rec.is_park();
         self.kpis.robot_free(robot_id, now_s);
         self.replan_requested = true;
         let reason = match outcome {
             TaskOutcome::Succeeded => {
-                if rec.bound_robot.is_some() {
+                if park {
+                    self.park_backoff.remove(robot_id);
+                } else if rec.bound_robot.is_some() {
                     self.charge_backoff.remove(robot_id);
                 }
                 rec.state = TaskState::Succeeded { at_s: now_s };
-                self.kpis.task_completed(now_s);
+                if !park {
+                    self.kpis.task_completed(now_s);
+                }
                 return vec![CoordinatorEvent::TaskSucceeded { task_id: task_id.to_string() }];
             }
             TaskOutcome::Failed { reason } => reason,
@@ -522,16 +563,22 @@ impl Coordinator {
         };
         rec.failures += 1;
         rec.last_error = Some(reason.clone());
-        // Charge tasks are not retried: a later cycle makes a fresh one if still needed,
-        // after a backoff that grows with each failed charge in a row.
-        if rec.bound_robot.is_some() {
+        // Charge and park tasks are not retried: a later cycle makes a fresh one if still
+        // needed, after a backoff that grows with each failure in a row.
+        if park {
+            let (failed, _) = self.park_backoff.get(robot_id).copied().unwrap_or((0, now_s));
+            let wait_s = cfg.park_after_idle_s * f64::from(1u32 << failed.min(PARK_BACKOFF_MAX_DOUBLINGS));
+            self.park_backoff.insert(robot_id.to_string(), (failed + 1, now_s + wait_s));
+        } else if rec.bound_robot.is_some() {
             let (failed, _) = self.charge_backoff.get(robot_id).copied().unwrap_or((0, now_s));
             self.charge_backoff.insert(robot_id.to_string(), (failed + 1, now_s + cfg.backoff_s(failed + 1)));
         }
         if rec.bound_robot.is_some() || rec.failures > cfg.max_retries {
             let reason = format!("{reason} (after {} attempt(s))", rec.failures);
             rec.state = TaskState::Failed { at_s: now_s, reason: reason.clone() };
-            self.kpis.task_failed(now_s);
+            if !park {
+                self.kpis.task_failed(now_s);
+            }
             vec![CoordinatorEvent::TaskFailed { task_id: task_id.to_string(), reason }]
         } else {
             let not_before_s = now_s + cfg.backoff_s(rec.failures);
@@ -559,20 +606,44 @@ impl Coordinator {
         self.last_plan_s = Some(now_s);
         let mut out = PlanOutcome::default();
         self.fail_blocked_dependents(now_s, &mut out.events);
+        let first_come = self.config.mode == AssignmentMode::FirstComeNearest;
 
         let busy: BTreeSet<String> =
             self.tasks.values().filter_map(|r| r.state.robot().map(str::to_string)).collect();
+        for id in self.fleet.iter().map(|r| r.id.clone()).collect::<Vec<_>>() {
+            self.note_idle(&id, busy.contains(&id), now_s);
+        }
+        // Parking gives way to work: a robot on its way to park stays a candidate, and its park
+        // task is cancelled when it gets work. The first-come baseline never cancels a task,
+        // so there the (short) park drive finishes first.
+        let parking: BTreeMap<String, String> = if first_come {
+            BTreeMap::new()
+        } else {
+            self.tasks
+                .values()
+                .filter(|t| t.is_park())
+                .filter_map(|t| t.state.robot().map(|r| (r.to_string(), t.spec.id.clone())))
+                .collect()
+        };
         let mut free: Vec<RobotRecord> = self
             .fleet
             .iter()
-            .filter(|r| !r.lost && r.state == RobotState::Idle && !busy.contains(&r.id))
+            .filter(|r| {
+                let parks = parking.contains_key(&r.id);
+                !r.lost
+                    && (r.state == RobotState::Idle || (parks && r.state == RobotState::Navigating))
+                    && (parks || !busy.contains(&r.id))
+            })
             .cloned()
             .collect();
         out.free_robots = free.len();
+        let free_ids: Vec<String> = free.iter().map(|r| r.id.clone()).collect();
 
         // Robots that must charge get nothing else; lowest charge chooses a charger first.
-        let (must, mut candidates): (Vec<RobotRecord>, Vec<RobotRecord>) =
-            free.drain(..).partition(|r| self.config.energy.must_charge(r.battery_soc));
+        // One on its way to park is left to arrive first (a short drive).
+        let (must, mut candidates): (Vec<RobotRecord>, Vec<RobotRecord>) = free
+            .drain(..)
+            .partition(|r| self.config.energy.must_charge(r.battery_soc) && !parking.contains_key(&r.id));
         let mut must = must;
         must.sort_by(|a, b| a.battery_soc.total_cmp(&b.battery_soc));
         for r in &must {
@@ -601,7 +672,6 @@ impl Coordinator {
                 }
             }
         }
-        let first_come = self.config.mode == AssignmentMode::FirstComeNearest;
         let row_to_col = match self.config.mode {
             AssignmentMode::Exact => solve_exact(&matrix).row_to_col,
             AssignmentMode::Greedy => solve_greedy(&matrix).row_to_col,
@@ -615,6 +685,14 @@ impl Coordinator {
             match col {
                 Some(c) => {
                     used_robot[*c] = true;
+                    if let Some(park_id) = parking.get(&candidates[*c].id) {
+                        let cancel = self.cancel_park(park_id, &candidates[*c].id, &ready[t], now_s);
+                        out.events.push(CoordinatorEvent::TaskCancelled {
+                            task_id: cancel.task_id.clone(),
+                            reason: cancel.reason.clone(),
+                        });
+                        out.cancellations.push(cancel);
+                    }
                     let (start_s, finish_s) = timing.get(&(t, *c)).copied().unwrap_or((now_s, now_s));
                     // The baseline knows no priority or ageing cost: its cost is the approach time.
                     let estimated_cost = if first_come { start_s - now_s } else { matrix.get(t, *c) };
@@ -670,12 +748,62 @@ impl Coordinator {
             }
         });
         let charged_soc = self.config.energy.charged_soc;
-        for r in candidates.iter().filter(|r| r.battery_soc < charged_soc) {
+        for r in candidates.iter().filter(|r| r.battery_soc < charged_soc && !parking.contains_key(&r.id)) {
             if let Some(a) = self.insert_charge_task(r, now_s) {
                 out.assignments.push(a);
             }
         }
+
+        // Free robots left without anything to do go back to their park pose once they have
+        // idled elsewhere long enough, so they do not block a station the next task needs.
+        if self.config.park_after_idle_s > 0.0 {
+            let given: BTreeSet<String> = out.assignments.iter().map(|a| a.robot_id.clone()).collect();
+            for id in free_ids.iter().filter(|id| !given.contains(*id) && !parking.contains_key(*id)) {
+                let due = self
+                    .idle_since
+                    .get(id)
+                    .is_some_and(|&since| now_s - since >= self.config.park_after_idle_s);
+                let backing_off =
+                    self.park_backoff.get(id).is_some_and(|&(_, not_before_s)| now_s < not_before_s);
+                if !due || backing_off {
+                    continue;
+                }
+                let Some(robot) = self.fleet.get(id).cloned() else { continue };
+                if let Some(a) = self.insert_park_task(&robot, now_s) {
+                    out.assignments.push(a);
+                }
+            }
+        }
         out
+    }
+
+    /// Keeps `idle_since` for one robot: set when it is first seen idle (reported idle, not
+    /// lost, holding no task here) and farther than `park_tolerance_m` from its park pose;
+    /// dropped as soon as any of that stops being true. A charging robot is not idle.
+    fn note_idle(&mut self, robot_id: &str, holds_task: bool, now_s: f64) {
+        let idle_away = !holds_task
+            && self.fleet.get(robot_id).is_some_and(|r| {
+                !r.lost
+                    && r.state == RobotState::Idle
+                    && self
+                        .park_poses
+                        .get(robot_id)
+                        .is_some_and(|p| r.pose.distance_to(p) > self.config.park_tolerance_m)
+            });
+        if idle_away {
+            self.idle_since.entry(robot_id.to_string()).or_insert(now_s);
+        } else {
+            self.idle_since.remove(robot_id);
+        }
+    }
+
+    /// Cancels `robot_id`'s park task `park_id` because the robot was matched to `task_id`.
+    fn cancel_park(&mut self, park_id: &str, robot_id: &str, task_id: &str, now_s: f64) -> Cancellation {
+        let reason = format!("robot '{robot_id}' given task '{task_id}'");
+        if let Some(rec) = self.tasks.get_mut(park_id) {
+            rec.state = TaskState::Cancelled { at_s: now_s, reason: reason.clone() };
+        }
+        Cancellation { task_id: park_id.to_string(), robot_id: robot_id.to_string(), reason }
     }
 
     /// Fails queued tasks whose dependency failed or was cancelled (cascading).
@@ -850,11 +978,17 @@ impl Coordinator {
     fn apply_assignment(&mut self, a: &Assignment, now_s: f64) {
         if let Some(rec) = self.tasks.get_mut(&a.task_id) {
             rec.state = TaskState::Assigned { robot_id: a.robot_id.clone(), at_s: now_s };
+            // Parking is housekeeping: neither a task wait nor robot utilisation.
+            let park = rec.is_park();
             if rec.first_assigned_s.is_none() {
                 rec.first_assigned_s = Some(now_s);
-                self.kpis.task_assigned(now_s, now_s - rec.submitted_s);
+                if !park {
+                    self.kpis.task_assigned(now_s, now_s - rec.submitted_s);
+                }
             }
-            self.kpis.robot_busy(&a.robot_id, now_s);
+            if !park {
+                self.kpis.robot_busy(&a.robot_id, now_s);
+            }
         }
     }
 
@@ -948,7 +1082,7 @@ impl Coordinator {
         let empty: BTreeMap<String, ()> = BTreeMap::new();
         let id = self.fresh_id(&format!("{CHARGE_TASK_PREFIX}_{}", robot.id), &empty);
         let spec = TaskSpec {
-            id: id.clone(),
+            id,
             task_type: TaskType::Single(StepKind::Charge),
             priority: Priority::High,
             deadline_s: None,
@@ -967,6 +1101,42 @@ impl Coordinator {
             origin: Origin::Coordinator,
             requested_by: REQUESTED_BY.to_string(),
         };
+        Some(self.assign_bound_task(spec, &robot.id, travel.time_s, now_s))
+    }
+
+    /// Makes and assigns a park task: one low-priority `navigate` step to the robot's park
+    /// pose. None when it has no park pose or no path leads there.
+    fn insert_park_task(&mut self, robot: &RobotRecord, now_s: f64) -> Option<Assignment> {
+        let park = *self.park_poses.get(&robot.id)?;
+        let travel = self.travel.estimate(&robot.pose, &park)?;
+        let empty: BTreeMap<String, ()> = BTreeMap::new();
+        let id = self.fresh_id(&format!("{PARK_TASK_PREFIX}_{}", robot.id), &empty);
+        let spec = TaskSpec {
+            id,
+            task_type: TaskType::Single(StepKind::Navigate),
+            priority: Priority::Low,
+            deadline_s: None,
+            steps: vec![TaskStep {
+                kind: StepKind::Navigate,
+                target: StepTarget::Pose(park),
+                pose: park,
+                machine_id: String::new(),
+                component_id: String::new(),
+                // Nothing to do on arrival.
+                expected_duration_s: 0.0,
+                parameters: Vec::new(),
+            }],
+            required_capabilities: Vec::new(),
+            depends_on: Vec::new(),
+            origin: Origin::Coordinator,
+            requested_by: REQUESTED_BY.to_string(),
+        };
+        Some(self.assign_bound_task(spec, &robot.id, travel.time_s, now_s))
+    }
+
+    /// Records a coordinator-made task bound to `robot_id` and assigns it at once.
+    fn assign_bound_task(&mut self, spec: TaskSpec, robot_id: &str, travel_s: f64, now_s: f64) -> Assignment {
+        let id = spec.id.clone();
         let seq = self.take_seq();
         self.tasks.insert(
             id.clone(),
@@ -979,19 +1149,19 @@ impl Coordinator {
                 failures: 0,
                 not_before_s: now_s,
                 last_error: None,
-                bound_robot: Some(robot.id.clone()),
+                bound_robot: Some(robot_id.to_string()),
             },
         );
         let a = Assignment {
             task_id: id,
-            robot_id: robot.id.clone(),
-            estimated_cost: travel.time_s,
-            estimated_start_s: now_s + travel.time_s,
-            estimated_finish_s: now_s + travel.time_s,
+            robot_id: robot_id.to_string(),
+            estimated_cost: travel_s,
+            estimated_start_s: now_s + travel_s,
+            estimated_finish_s: now_s + travel_s,
             preempted_other: false,
         };
         self.apply_assignment(&a, now_s);
-        Some(a)
+        a
     }
 
     // ----------------------------------------------------------------- reporting
@@ -999,6 +1169,10 @@ impl Coordinator {
     pub fn queue_snapshot(&self) -> QueueSnapshot {
         let mut q = QueueSnapshot::default();
         for (id, r) in &self.tasks {
+            if r.is_park() {
+                q.park_tasks += 1;
+                continue;
+            }
             match r.state {
                 TaskState::Queued => q.queued.push(id.clone()),
                 TaskState::Assigned { .. } => q.assigned.push(id.clone()),
@@ -1016,5 +1190,195 @@ impl Coordinator {
         let waiting = self.tasks.values().filter(|r| r.state == TaskState::Queued).count();
         let robots = self.fleet.active_count();
         self.kpis.snapshot(now_s, self.config.kpi_window_s, waiting, robots)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::task::TaskRequest;
+
+    const PARK_R1: Pose2 = Pose2 { x: 0.0, y: 0.0, yaw: 0.0 };
+    const PARK_R2: Pose2 = Pose2 { x: 40.0, y: 0.0, yaw: 0.0 };
+    const AT_STATION: Pose2 = Pose2 { x: 10.0, y: 0.0, yaw: 0.0 };
+
+    fn coordinator(config: CoordinatorConfig) -> Coordinator {
+        let mut layout = Layout::new();
+        let places = [
+            ("inspect", LocationKind::Station, AT_STATION),
+            ("c1", LocationKind::Charger, Pose2::new(0.0, 10.0, 0.0)),
+        ];
+        for (id, kind, pose) in places {
+            if let Err(e) = layout.insert(id, kind, pose) {
+                panic!("layout: {e}");
+            }
+        }
+        let caps: BTreeSet<String> = ["navigation".to_string()].into();
+        let mut c = match Coordinator::new(config, layout, caps, Box::new(StraightLine::new(1.0))) {
+            Ok(c) => c,
+            Err(e) => panic!("valid config expected: {e}"),
+        };
+        c.set_park_poses([("r1".to_string(), PARK_R1), ("r2".to_string(), PARK_R2)].into());
+        c
+    }
+
+    fn beat(c: &mut Coordinator, id: &str, pose: Pose2, state: RobotState, now_s: f64) {
+        let hb = RobotHeartbeat { state, ..RobotHeartbeat::idle(id, pose, 0.9, &["navigation"]) };
+        if let Err(e) = c.on_heartbeat(&hb, now_s) {
+            panic!("heartbeat rejected: {e}");
+        }
+    }
+
+    fn parks(plan: &PlanOutcome, c: &Coordinator) -> Vec<(String, String)> {
+        plan.assignments
+            .iter()
+            .filter(|a| c.task(&a.task_id).is_some_and(TaskRecord::is_park))
+            .map(|a| (a.task_id.clone(), a.robot_id.clone()))
+            .collect()
+    }
+
+    /// r1 idles at the station from t = 0 and gets its park task at t = 20 (the default delay).
+    fn parked_r1(mode: AssignmentMode) -> (Coordinator, String) {
+        let mut c = coordinator(CoordinatorConfig { mode, ..Default::default() });
+        beat(&mut c, "r1", AT_STATION, RobotState::Idle, 0.0);
+        assert!(parks(&c.plan(0.0), &c).is_empty());
+        let plan = c.plan(20.0);
+        let p = parks(&plan, &c);
+        assert_eq!(p.len(), 1, "{plan:?}");
+        (c, p[0].0.clone())
+    }
+
+    #[test]
+    fn idle_robot_away_from_its_park_pose_gets_one_park_task_after_the_delay() {
+        let mut c = coordinator(CoordinatorConfig::default());
+        beat(&mut c, "r1", AT_STATION, RobotState::Idle, 0.0);
+        assert!(c.plan(0.0).assignments.is_empty());
+        beat(&mut c, "r1", AT_STATION, RobotState::Idle, 10.0);
+        assert!(c.plan(19.9).assignments.is_empty(), "not before park_after_idle_s");
+        let plan = c.plan(20.0);
+        let p = parks(&plan, &c);
+        assert_eq!(p.len(), 1, "{plan:?}");
+        assert_eq!(plan.assignments.len(), 1);
+        let (park_id, robot) = &p[0];
+        assert_eq!(robot, "r1");
+        let Some(rec) = c.task(park_id) else { panic!("park task recorded") };
+        assert_eq!(rec.spec.priority, Priority::Low);
+        assert_eq!(rec.spec.origin, Origin::Coordinator);
+        assert_eq!(rec.spec.requested_by, REQUESTED_BY);
+        assert_eq!(rec.spec.steps.len(), 1);
+        assert_eq!(rec.spec.steps[0].kind, StepKind::Navigate);
+        assert_eq!(rec.spec.steps[0].target, StepTarget::Pose(PARK_R1));
+        assert_eq!(rec.spec.to_request().task_type, "navigate");
+
+        // Still idle at the station (goal not started yet), then on its way: no second one.
+        beat(&mut c, "r1", AT_STATION, RobotState::Idle, 21.0);
+        assert!(c.plan(40.0).assignments.is_empty(), "one park task at a time");
+        assert!(c.on_task_started(park_id, "r1", 41.0));
+        beat(&mut c, "r1", Pose2::new(5.0, 0.0, 0.0), RobotState::Navigating, 42.0);
+        assert!(c.plan(60.0).assignments.is_empty());
+        let ev = c.on_task_result(park_id, "r1", TaskOutcome::Succeeded, 50.0);
+        assert_eq!(ev, vec![CoordinatorEvent::TaskSucceeded { task_id: park_id.clone() }]);
+        beat(&mut c, "r1", PARK_R1, RobotState::Idle, 51.0);
+        assert!(c.plan(500.0).assignments.is_empty(), "parked: nothing more");
+        assert_eq!(c.kpis(500.0).tasks_completed, 0, "parking is not counted as work");
+        let q = c.queue_snapshot();
+        assert_eq!((q.succeeded, q.park_tasks), (0, 1), "nor in the queue counts");
+    }
+
+    #[test]
+    fn robot_at_its_park_pose_or_charging_or_without_one_is_not_parked() {
+        let mut c = coordinator(CoordinatorConfig::default());
+        beat(&mut c, "r1", Pose2::new(0.3, 0.2, 1.0), RobotState::Idle, 0.0);
+        beat(&mut c, "r2", AT_STATION, RobotState::Charging, 0.0);
+        beat(&mut c, "stranger", AT_STATION, RobotState::Idle, 0.0);
+        c.plan(0.0);
+        for t in [10.0, 20.0, 30.0] {
+            beat(&mut c, "r1", Pose2::new(0.3, 0.2, 1.0), RobotState::Idle, t);
+            beat(&mut c, "r2", AT_STATION, RobotState::Charging, t);
+            beat(&mut c, "stranger", AT_STATION, RobotState::Idle, t);
+        }
+        let plan = c.plan(100.0);
+        assert!(plan.assignments.is_empty(), "{plan:?}");
+
+        // Once r2 has finished charging it idles away from its park pose like any robot.
+        beat(&mut c, "r2", AT_STATION, RobotState::Idle, 101.0);
+        assert!(c.plan(120.0).assignments.is_empty());
+        let plan = c.plan(121.0);
+        assert_eq!(parks(&plan, &c).iter().map(|p| p.1.as_str()).collect::<Vec<_>>(), ["r2"]);
+    }
+
+    #[test]
+    fn zero_delay_disables_parking() {
+        let mut c = coordinator(CoordinatorConfig { park_after_idle_s: 0.0, ..Default::default() });
+        beat(&mut c, "r1", AT_STATION, RobotState::Idle, 0.0);
+        c.plan(0.0);
+        beat(&mut c, "r1", AT_STATION, RobotState::Idle, 900.0);
+        assert!(c.plan(1000.0).assignments.is_empty());
+    }
+
+    #[test]
+    fn real_work_takes_a_parking_robot_and_cancels_its_park_task() {
+        for mode in [AssignmentMode::Exact, AssignmentMode::Greedy] {
+            let (mut c, park_id) = parked_r1(mode);
+            assert!(c.on_task_started(&park_id, "r1", 20.5));
+            beat(&mut c, "r1", Pose2::new(5.0, 0.0, 0.0), RobotState::Navigating, 21.0);
+            beat(&mut c, "r2", PARK_R2, RobotState::Idle, 21.0);
+            if let Err(e) = c.submit(TaskRequest::single("t1", "inspect", "inspect", 30.0), 22.0) {
+                panic!("valid task: {e:?}");
+            }
+            let plan = c.plan(22.0);
+            assert_eq!(plan.assignments.len(), 1, "{mode:?}: {plan:?}");
+            assert_eq!(
+                (plan.assignments[0].task_id.as_str(), plan.assignments[0].robot_id.as_str()),
+                ("t1", "r1"),
+                "{mode:?}: the nearest robot, though on its way to park"
+            );
+            assert_eq!(plan.cancellations.len(), 1, "{mode:?}");
+            assert_eq!(
+                (&plan.cancellations[0].task_id, plan.cancellations[0].robot_id.as_str()),
+                (&park_id, "r1")
+            );
+            assert!(matches!(c.task(&park_id).map(|r| &r.state), Some(TaskState::Cancelled { .. })));
+            // The cancelled goal's result is stale.
+            let cancelled = TaskOutcome::Cancelled { reason: "cancelled".into() };
+            assert!(c.on_task_result(&park_id, "r1", cancelled, 23.0).is_empty());
+            assert_eq!(c.task("t1").and_then(|r| r.state.robot()), Some("r1"));
+        }
+    }
+
+    #[test]
+    fn first_come_nearest_lets_the_park_drive_finish() {
+        let (mut c, park_id) = parked_r1(AssignmentMode::FirstComeNearest);
+        assert!(c.on_task_started(&park_id, "r1", 20.5));
+        beat(&mut c, "r1", Pose2::new(5.0, 0.0, 0.0), RobotState::Navigating, 21.0);
+        if let Err(e) = c.submit(TaskRequest::single("t1", "inspect", "inspect", 30.0), 22.0) {
+            panic!("valid task: {e:?}");
+        }
+        let plan = c.plan(22.0);
+        assert!(plan.cancellations.is_empty() && plan.assignments.is_empty(), "{plan:?}");
+        c.on_task_result(&park_id, "r1", TaskOutcome::Succeeded, 27.0);
+        beat(&mut c, "r1", PARK_R1, RobotState::Idle, 27.5);
+        let plan = c.plan(28.0);
+        assert_eq!(plan.assignments.len(), 1, "{plan:?}");
+        assert_eq!(
+            (plan.assignments[0].task_id.as_str(), plan.assignments[0].robot_id.as_str()),
+            ("t1", "r1")
+        );
+    }
+
+    #[test]
+    fn failed_park_tasks_back_off() {
+        let (mut c, first) = parked_r1(AssignmentMode::Exact);
+        let failed = || TaskOutcome::Failed { reason: "goal inside another robot".into() };
+        c.on_task_result(&first, "r1", failed(), 30.0);
+        beat(&mut c, "r1", AT_STATION, RobotState::Idle, 30.0);
+        assert!(c.plan(49.9).assignments.is_empty());
+        let plan = c.plan(50.0);
+        let p = parks(&plan, &c);
+        assert_eq!(p.len(), 1, "retried after park_after_idle_s: {plan:?}");
+        c.on_task_result(&p[0].0, "r1", failed(), 55.0);
+        beat(&mut c, "r1", AT_STATION, RobotState::Idle, 55.0);
+        assert!(c.plan(94.9).assignments.is_empty(), "second failure in a row: twice the wait");
+        assert_eq!(parks(&c.plan(95.0), &c).len(), 1);
     }
 }

@@ -60,6 +60,10 @@ pub enum LayoutError {
     BadPose { id: String },
     #[error("location id must not be empty")]
     EmptyId,
+    #[error("{key}: start pose is not finite")]
+    BadStart { key: String },
+    #[error("robot id '{0}' is defined twice (robots.list and robots.fleet)")]
+    DuplicateRobot(String),
 }
 
 /// Named locations of the factory.
@@ -123,6 +127,9 @@ pub struct FactorySetup {
     pub energy: EnergyModel,
     /// Cruise speed used by the straight-line travel fallback, m/s.
     pub cruise_speed_mps: f64,
+    /// Each configured robot's start pose (robots.list[].start, robots.fleet grid), where
+    /// the coordinator parks it when it idles elsewhere.
+    pub park_poses: BTreeMap<String, Pose2>,
 }
 
 /// Robots rarely hold max speed (acceleration, turns, traffic): plan with this fraction.
@@ -172,6 +179,8 @@ struct RawRobots {
     defaults: Option<RawRobotDefaults>,
     #[serde(default)]
     list: Vec<RawRobotEntry>,
+    #[serde(default)]
+    fleet: Option<RawFleet>,
 }
 
 #[derive(Deserialize)]
@@ -192,8 +201,75 @@ struct RawRobotDefaults {
 
 #[derive(Deserialize)]
 struct RawRobotEntry {
+    /// Optional here: an entry without id or start simply has no park pose (the twin
+    /// rejects such a file anyway).
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    start: Option<Pose2>,
     #[serde(default)]
     capabilities: Vec<String>,
+}
+
+/// robots.fleet; defaults as in the twin (nodes/factory_twin/src/config.rs).
+#[derive(Deserialize)]
+struct RawFleet {
+    count: u32,
+    #[serde(default = "default_fleet_prefix")]
+    id_prefix: String,
+    first: Pose2,
+    #[serde(default = "default_fleet_spacing")]
+    spacing_m: f64,
+    #[serde(default = "default_fleet_per_row")]
+    per_row: u32,
+}
+
+fn default_fleet_prefix() -> String {
+    "optimus_".to_string()
+}
+
+fn default_fleet_spacing() -> f64 {
+    1.0
+}
+
+fn default_fleet_per_row() -> u32 {
+    10
+}
+
+/// Start pose of every configured robot, by the twin's rule: the explicit list, then the
+/// fleet grid `{id_prefix}{n}` (n from 1), `per_row` along +x, then rows along +y,
+/// `spacing_m` apart, all with the yaw of `first`.
+fn start_poses(robots: &RawRobots) -> Result<BTreeMap<String, Pose2>, LayoutError> {
+    let mut poses = BTreeMap::new();
+    let mut add = |id: String, pose: Pose2, key: String| {
+        if !pose.is_finite() {
+            return Err(LayoutError::BadStart { key });
+        }
+        match poses.entry(id) {
+            std::collections::btree_map::Entry::Occupied(e) => {
+                Err(LayoutError::DuplicateRobot(e.key().clone()))
+            }
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert(pose);
+                Ok(())
+            }
+        }
+    };
+    for (i, e) in robots.list.iter().enumerate() {
+        if let (Some(id), Some(start)) = (&e.id, e.start) {
+            add(id.clone(), start, format!("robots.list[{i}].start"))?;
+        }
+    }
+    if let Some(f) = &robots.fleet {
+        let per_row = f.per_row.max(1);
+        for n in 0..f.count {
+            let col = f64::from(n % per_row);
+            let row = f64::from(n / per_row);
+            let pose = Pose2::new(f.first.x + col * f.spacing_m, f.first.y + row * f.spacing_m, f.first.yaw);
+            add(format!("{}{}", f.id_prefix, n + 1), pose, format!("robots.fleet (robot #{})", n + 1))?;
+        }
+    }
+    Ok(poses)
 }
 
 impl FactorySetup {
@@ -231,7 +307,9 @@ impl FactorySetup {
         let mut capabilities = BTreeSet::new();
         let mut energy = EnergyModel::default();
         let mut max_speed = None;
+        let mut park_poses = BTreeMap::new();
         if let Some(robots) = &raw.robots {
+            park_poses = start_poses(robots)?;
             if let Some(d) = &robots.defaults {
                 capabilities.extend(d.capabilities.iter().cloned());
                 max_speed = d.max_linear_mps;
@@ -250,7 +328,7 @@ impl FactorySetup {
             .filter(|v| v.is_finite() && *v > 0.0)
             .map(|v| v * CRUISE_FRACTION_OF_MAX_SPEED)
             .unwrap_or(crate::travel::DEFAULT_SPEED_MPS);
-        Ok(Self { layout, capabilities, energy, cruise_speed_mps })
+        Ok(Self { layout, capabilities, energy, cruise_speed_mps, park_poses })
     }
 }
 
@@ -270,5 +348,35 @@ mod tests {
             l.insert("b", LocationKind::Station, Pose2::new(f64::NAN, 0.0, 0.0)),
             Err(LayoutError::BadPose { .. })
         ));
+    }
+
+    #[test]
+    fn park_poses_follow_the_twins_fleet_grid() {
+        let yaml = "
+robots:
+  list:
+    - { id: inspector, start: { x: 40.0, y: 17.0, yaw: 1.5 }, capabilities: [inspection] }
+  fleet: { count: 5, id_prefix: bot_, first: { x: 14.0, y: 6.0, yaw: 0.25 }, spacing_m: 2.5, per_row: 2 }
+";
+        let setup = match FactorySetup::from_yaml_str(yaml) {
+            Ok(s) => s,
+            Err(e) => panic!("valid yaml: {e}"),
+        };
+        let p = &setup.park_poses;
+        assert_eq!(p.len(), 6);
+        assert_eq!(p.get("inspector"), Some(&Pose2::new(40.0, 17.0, 1.5)));
+        assert_eq!(p.get("bot_1"), Some(&Pose2::new(14.0, 6.0, 0.25)));
+        assert_eq!(p.get("bot_2"), Some(&Pose2::new(16.5, 6.0, 0.25)), "along +x first");
+        assert_eq!(p.get("bot_3"), Some(&Pose2::new(14.0, 8.5, 0.25)), "then the next row along +y");
+        assert_eq!(p.get("bot_5"), Some(&Pose2::new(14.0, 11.0, 0.25)));
+
+        let dup = "
+robots:
+  list: [{ id: optimus_1, start: { x: 1.0, y: 1.0 } }]
+  fleet: { count: 1, first: { x: 5.0, y: 5.0 } }
+";
+        assert!(
+            matches!(FactorySetup::from_yaml_str(dup), Err(LayoutError::DuplicateRobot(id)) if id == "optimus_1")
+        );
     }
 }

@@ -74,6 +74,8 @@ struct Params {
     default_step_duration_s: f64, // for steps with expected_duration_s = 0, s
     kpi_window_s: f64,    // KPI window, s
     charger_occupied_radius_m: f64, // a charging robot this close occupies a charger, m
+    park_after_idle_s: f64, // idle this long away from its start pose -> sent back there, s; 0 = never
+    park_tolerance_m: f64, // this close to its start pose a robot counts as parked, m
     reserve_soc: f64,     // charge that must remain after a task and the drive to a charger
     must_charge_soc: f64, // below this an idle robot only gets a charge task
     charged_soc: f64,     // no charging for work a robot this full still cannot do
@@ -104,6 +106,8 @@ impl Default for Params {
             default_step_duration_s: core.default_step_duration_s,
             kpi_window_s: core.kpi_window_s,
             charger_occupied_radius_m: core.charger_occupied_radius_m,
+            park_after_idle_s: core.park_after_idle_s,
+            park_tolerance_m: core.park_tolerance_m,
             reserve_soc: core.energy.reserve_soc,
             must_charge_soc: core.energy.must_charge_soc,
             charged_soc: core.energy.charged_soc,
@@ -139,6 +143,8 @@ impl Validate for Params {
         check_range("default_step_duration_s", self.default_step_duration_s, 0.0, 86_400.0, "s")?;
         check_range("kpi_window_s", self.kpi_window_s, 1.0, 7.0 * 86_400.0, "s")?;
         check_range("charger_occupied_radius_m", self.charger_occupied_radius_m, 0.0, 100.0, "m")?;
+        check_range("park_after_idle_s", self.park_after_idle_s, 0.0, 86_400.0, "s")?;
+        check_range("park_tolerance_m", self.park_tolerance_m, 0.0, 100.0, "m")?;
         check_range("reserve_soc", self.reserve_soc, 0.0, 1.0, "")?;
         check_range("must_charge_soc", self.must_charge_soc, 0.0, 1.0, "")?;
         check_range("charged_soc", self.charged_soc, 0.0, 1.0, "")?;
@@ -175,6 +181,8 @@ impl Params {
             preemption: self.preemption,
             kpi_window_s: self.kpi_window_s,
             charger_occupied_radius_m: self.charger_occupied_radius_m,
+            park_after_idle_s: self.park_after_idle_s,
+            park_tolerance_m: self.park_tolerance_m,
             energy: EnergyModel {
                 reserve_soc: self.reserve_soc,
                 must_charge_soc: self.must_charge_soc,
@@ -611,6 +619,7 @@ impl CoordinatorNode {
             .with("succeeded", q.succeeded)
             .with("failed", q.failed)
             .with("cancelled", q.cancelled)
+            .with("park_tasks", q.park_tasks)
             .with("goals_in_flight", self.goals.len()),
         );
         let mut by_state: BTreeMap<&str, usize> = BTreeMap::new();
@@ -837,6 +846,13 @@ mod tests {
         assert!(matches!(&bad, ParamError::Invalid { key, .. } if key == "execute_task_action"), "{bad}");
         let bad = load(&["must_charge_soc:=0.1"]).unwrap_err();
         assert!(matches!(&bad, ParamError::Invalid { key, .. } if key == "must_charge_soc"), "{bad}");
+        let p = load(&["park_after_idle_s:=0.0", "park_tolerance_m:=1.5"]).expect("valid");
+        let core = p.core_config().expect("core config");
+        assert_eq!((core.park_after_idle_s, core.park_tolerance_m), (0.0, 1.5));
+        let bad = load(&["park_after_idle_s:=-1.0"]).unwrap_err();
+        assert!(matches!(&bad, ParamError::Invalid { key, .. } if key == "park_after_idle_s"), "{bad}");
+        let bad = load(&["park_tolerance_m:=-0.1"]).unwrap_err();
+        assert!(matches!(&bad, ParamError::Invalid { key, .. } if key == "park_tolerance_m"), "{bad}");
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! - [`accumulator`]: [`KpiAccumulator`], fed with those, keeps what the report needs;
 //! - [`report`]: [`KpiSummary`] (the figures) and [`Report`] (Markdown + SVG plots);
 //! - [`plots`]: the SVG plots (plotters);
+//! - [`compare`]: each run's headline figures (`kpis.yaml`) and the autonomy against
+//!   baseline comparison over seeds (`compare_runs`);
 //! - [`definitions`]: [`MessageDefinitions`], complete `ros2msg` definitions from the
 //!   ament share directories, for MCAP schemas;
 //! - [`recording`]: [`McapRecorder`], raw CDR messages to an MCAP file that rosbag2 and
@@ -15,6 +17,7 @@
 //! The r2r node (`src/main.rs`, feature `ros`) converts messages and drives these.
 
 pub mod accumulator;
+pub mod compare;
 pub mod definitions;
 pub mod inputs;
 pub mod plots;

@@ -336,6 +336,7 @@ impl Report {
             .map_err(|e| ReportError::Write { path: partial.clone(), reason: e.to_string() })?;
         std::fs::rename(&partial, &markdown)
             .map_err(|e| ReportError::Write { path: markdown.clone(), reason: e.to_string() })?;
+        crate::compare::RunKpis::from_summary(&self.summary).save(dir)?;
         Ok(ReportFiles { markdown, plots })
     }
 
@@ -392,7 +393,11 @@ impl Report {
             c.map_or_else(|| found_without_truth(&s.quality), |c| c.found.to_string()),
             "parts",
         );
-        row("Defective parts escaped", c.map_or(NOT_KNOWN.into(), |c| c.escaped.to_string()), "parts");
+        row(
+            "Defective parts escaped (passed, or never inspected)",
+            c.map_or(NOT_KNOWN.into(), |c| (c.escaped + c.not_judged_defective).to_string()),
+            "parts",
+        );
         let e = s.energy.as_ref();
         row("Energy used (site load)", opt(e.map(|e| e.load_kwh), 1), "kWh");
         row("Grid import, peak tariff", opt(e.map(|e| e.import_peak_kwh), 1), "kWh");

@@ -24,6 +24,11 @@ pub struct FactoryConfig {
     /// Seed of every random draw (fault onsets and growth, noise). Same seed + same
     /// config + same sequence of `step(dt)` calls and commands = same world.
     pub seed: u64,
+    /// Seed of the part textures the cameras render: a part design's look, not a run's
+    /// chance, so runs with another `seed` show the same parts (and taught inspection
+    /// references still fit). Default: `seed`.
+    #[serde(default)]
+    pub texture_seed: Option<u64>,
     /// Wall-clock hour of day at sim time 0 (drives solar and tariff), hours in [0, 24).
     #[serde(default = "d_start_hour")]
     pub start_time_of_day_h: f64,
@@ -1125,6 +1130,18 @@ default_from_serde!(
 
 impl FactoryConfig {
     /// Parses and validates. Errors name the key path, the value and what is allowed.
+    /// The seed of the part textures (see `texture_seed`).
+    pub fn texture_seed(&self) -> u64 {
+        self.texture_seed.unwrap_or(self.seed)
+    }
+
+    /// Another run of the same scenario: every random draw from `seed`, the part
+    /// textures kept.
+    pub fn reseed(&mut self, seed: u64) {
+        self.texture_seed = Some(self.texture_seed());
+        self.seed = seed;
+    }
+
     pub fn from_yaml_str(text: &str) -> Result<Self, ConfigError> {
         let cfg: FactoryConfig = serde_yaml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
         cfg.validate()?;

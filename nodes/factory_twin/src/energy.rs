@@ -52,6 +52,8 @@ pub struct Energy {
     cfg: EnergyConfig,
     start_hour: f64,
     state: EnergyState,
+    /// false: the storage is left alone (no energy management; the comparison baseline)
+    dispatch_storage: bool,
 }
 
 impl Energy {
@@ -63,7 +65,13 @@ impl Energy {
             hour_of_day: start_hour,
             ..Default::default()
         };
-        Self { cfg, start_hour, state }
+        Self { cfg, start_hour, state, dispatch_storage: true }
+    }
+
+    /// Turns the storage dispatch (solar surplus in, peak deficit out, off-peak charging)
+    /// on or off; off, the grid covers every deficit and takes every surplus.
+    pub fn set_storage_dispatch(&mut self, on: bool) {
+        self.dispatch_storage = on;
     }
 
     pub fn state(&self) -> &EnergyState {
@@ -110,7 +118,9 @@ impl Energy {
         let max_out_kw = if dt_h > 0.0 { st.max_kw.min(self.state.storage_kwh * eta / dt_h) } else { 0.0 };
 
         let net = load_kw - solar_kw;
-        let (storage_kw, grid_kw) = if net < 0.0 {
+        let (storage_kw, grid_kw) = if !self.dispatch_storage {
+            (0.0, net)
+        } else if net < 0.0 {
             let charge = (-net).min(max_in_kw);
             (charge, net + charge)
         } else if peak {
@@ -193,6 +203,28 @@ mod tests {
         assert!((lhs - rhs).abs() < 1e-6 * lhs, "{lhs} vs {rhs}");
         assert!(saw_peak_discharge && saw_solar_charge);
         assert!(s.import_peak_kwh < s.import_offpeak_kwh);
+    }
+
+    #[test]
+    fn without_dispatch_the_storage_is_left_alone_and_the_grid_takes_the_rest() {
+        let mut cfg = EnergyConfig::default();
+        cfg.solar.peak_kw = 400.0;
+        let initial = cfg.storage.capacity_kwh * cfg.storage.initial_soc;
+        let (mut on, mut off) = (Energy::new(cfg.clone(), 0.0), Energy::new(cfg, 0.0));
+        off.set_storage_dispatch(false);
+        for k in 1..=(24 * 60) {
+            let t = k as f64 * 60.0;
+            on.step(t, 60.0, 150.0);
+            off.step(t, 60.0, 150.0);
+            assert_eq!(off.state().storage_kwh, initial);
+            assert_eq!(off.state().storage_kw, 0.0);
+        }
+        let (a, b) = (on.state(), off.state());
+        assert!(
+            (b.load_kwh + b.export_kwh - b.solar_kwh - b.import_peak_kwh - b.import_offpeak_kwh).abs() < 1e-6
+        );
+        // Managed, the storage moves imports out of the peak and keeps the solar surplus.
+        assert!(a.import_peak_kwh < b.import_peak_kwh && a.export_kwh < b.export_kwh, "{a:?} vs {b:?}");
     }
 
     #[test]

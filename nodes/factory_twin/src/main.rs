@@ -29,7 +29,7 @@ use factory_node::r2r::{log_info, log_warn, QosProfile};
 use factory_node::{
     diagnostics::Level, diagnostics::Status, respond, run_node, NodeContext, NodeError, Publisher,
 };
-use factory_twin::{Event, World};
+use factory_twin::{Event, FactoryConfig, World};
 use futures::stream::{select_all, BoxStream};
 use futures::{FutureExt, StreamExt};
 use std::future::Future;
@@ -53,6 +53,11 @@ struct Params {
     duration_s: f64,
     /// simulated seconds between progress lines in the log
     progress_period_s: f64,
+    /// seed of this run's random draws; -1 keeps the layout's (the part textures are
+    /// kept either way)
+    seed: i64,
+    /// the site's storage dispatch (energy management); false leaves the storage alone
+    storage_dispatch: bool,
 }
 
 impl Default for Params {
@@ -65,6 +70,8 @@ impl Default for Params {
             marker_period_s: 1.0,
             duration_s: 0.0,
             progress_period_s: 600.0,
+            seed: -1,
+            storage_dispatch: true,
         }
     }
 }
@@ -76,7 +83,15 @@ impl Validate for Params {
         check_range("state_period_s", self.state_period_s, self.step_s, 60.0, "s")?;
         check_range("marker_period_s", self.marker_period_s, 0.1, 60.0, "s")?;
         check_range("duration_s", self.duration_s, 0.0, 1.0e7, "s")?;
-        check_range("progress_period_s", self.progress_period_s, 1.0, 1.0e6, "s")
+        check_range("progress_period_s", self.progress_period_s, 1.0, 1.0e6, "s")?;
+        if self.seed < -1 {
+            return Err(ParamError::Invalid {
+                key: "seed".into(),
+                value: self.seed.to_string(),
+                allowed: "must be >= 0, or -1 for the layout's seed".into(),
+            });
+        }
+        Ok(())
     }
 }
 
@@ -117,13 +132,25 @@ fn resolve(path: &str) -> PathBuf {
 
 fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result<(), NodeError>>, NodeError> {
     let file = resolve(&p.factory_file);
-    let mut world = World::load(&file).map_err(|e| {
+    let invalid_layout = |e: factory_twin::ConfigError| {
         NodeError::Params(ParamError::Invalid {
             key: "factory_file".into(),
             value: file.display().to_string(),
             allowed: format!("must be a valid factory layout: {e}"),
         })
-    })?;
+    };
+    let mut cfg = FactoryConfig::load(&file).map_err(invalid_layout)?;
+    if let Ok(seed) = u64::try_from(p.seed) {
+        cfg.reseed(seed);
+    }
+    let mut world = World::new(cfg).map_err(invalid_layout)?;
+    world.set_storage_dispatch(p.storage_dispatch);
+    log_info!(
+        ctx.logger(),
+        "seed {}, storage dispatch {}",
+        world.config().seed,
+        if p.storage_dispatch { "on" } else { "off (no energy management)" }
+    );
     let clock_pub = ctx.publisher_with_qos::<Clock>("/clock", QosProfile::default().keep_last(1))?;
     let mut robots = Vec::new();
     let mut commands: Vec<BoxStream<'static, (usize, Twist)>> = Vec::new();

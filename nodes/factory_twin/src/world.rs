@@ -263,7 +263,12 @@ impl World {
                 CameraState {
                     station: line.stations.iter().position(|s| s.cfg.id == c.station).unwrap_or(0),
                     variants,
-                    renderer: crate::camera::CameraRenderer::new(c, i, cfg.health.ambient_k, cfg.seed),
+                    renderer: crate::camera::CameraRenderer::new(
+                        c,
+                        i,
+                        cfg.health.ambient_k,
+                        cfg.texture_seed(),
+                    ),
                     current: None,
                     next_frame_s: 0.0,
                 }
@@ -329,6 +334,11 @@ impl World {
         let ids: Vec<&str> = self.machines.iter().map(|m| m.id()).collect();
         self.line.status(&ids)
     }
+    /// Storage dispatch on (default) or off (the site without energy management).
+    pub fn set_storage_dispatch(&mut self, on: bool) {
+        self.energy.set_storage_dispatch(on);
+    }
+
     pub fn energy(&self) -> &EnergyState {
         self.energy.state()
     }

@@ -76,3 +76,15 @@ fn another_seed_gives_another_world() {
     assert_ne!(sev(&a), sev(&b));
     assert_ne!(oa, ob);
 }
+
+#[test]
+fn a_reseeded_run_draws_anew_but_keeps_the_part_textures() {
+    let mut cfg = common::small_config();
+    let layout_seed = cfg.seed;
+    assert_eq!(cfg.texture_seed(), layout_seed, "textures follow the seed unless told otherwise");
+    cfg.reseed(layout_seed + 1);
+    assert_eq!((cfg.seed, cfg.texture_seed()), (layout_seed + 1, layout_seed));
+    // Reseeding twice keeps the first textures.
+    cfg.reseed(layout_seed + 2);
+    assert_eq!(cfg.texture_seed(), layout_seed);
+}

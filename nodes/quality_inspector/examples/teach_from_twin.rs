@@ -49,7 +49,7 @@ fn run(layout: &str, data_dir: &str, parts: u64) -> Result<(), String> {
     let stations = stations_from_layout(&text, &StationTemplate::default()).map_err(|e| e.to_string())?;
     for (i, cam) in twin.cameras.iter().enumerate() {
         let Some(station) = stations.iter().find(|s| s.id == cam.station) else { continue };
-        let mut renderer = CameraRenderer::new(cam, i, twin.health.ambient_k, twin.seed);
+        let mut renderer = CameraRenderer::new(cam, i, twin.health.ambient_k, twin.texture_seed());
         for part_type in &station.part_types {
             let mut teacher = Teacher::new(station, part_type).map_err(|e| e.to_string())?;
             for k in 0..parts {

@@ -54,6 +54,7 @@ struct Params {
     thermal_max_age_s: f64, // a thermal frame this much older than the visible one is not used, s
     publish_debug_image: bool, // annotated image per inspected frame
     image_reliable: bool, // reliable image subscriptions (false: best effort, for best-effort cameras)
+    sample_every_n_parts: u32, // inspect every part (1) or one part in n (sampled inspection, the baseline)
     #[serde(deserialize_with = "strict_section")]
     inspection: StationTemplate,
 }
@@ -68,6 +69,7 @@ impl Default for Params {
             // UDP fragments loses the frame, and a loaded host loses most of them.
             image_reliable: true,
             publish_debug_image: true,
+            sample_every_n_parts: 1,
             inspection: StationTemplate::default(),
         }
     }
@@ -78,6 +80,7 @@ impl Validate for Params {
         check_not_empty("factory_file", &self.factory_file)?;
         check_not_empty("data_dir", &self.data_dir)?;
         check_range("thermal_max_age_s", self.thermal_max_age_s, 0.0, 60.0, "s")?;
+        check_range("sample_every_n_parts", f64::from(self.sample_every_n_parts), 1.0, 1000.0, "parts")?;
         Ok(())
     }
 }
@@ -115,6 +118,10 @@ struct Station {
     traces_received: u64,
     /// frames inspected together with their part's trace
     frames_with_trace: u64,
+    /// sampled inspection: distinct parts seen, the latest part and whether it is inspected
+    parts_seen: u64,
+    sampled_part: Option<(String, bool)>,
+    frames_not_sampled: u64,
     /// last part a correction was requested for
     corrected_part: Option<String>,
     frames: u64,
@@ -175,6 +182,9 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
             traces: std::collections::VecDeque::new(),
             traces_received: 0,
             frames_with_trace: 0,
+            parts_seen: 0,
+            sampled_part: None,
+            frames_not_sampled: 0,
             corrected_part: None,
             frames: 0,
         });
@@ -190,6 +200,7 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
         node_name: logger.rsplit('.').next().unwrap_or(&logger).to_string(),
         logger,
         thermal_max_age_s: p.thermal_max_age_s,
+        sample_every_n_parts: u64::from(p.sample_every_n_parts),
         tasks_submitted: 0,
     };
     node.report_diagnostics();
@@ -215,6 +226,7 @@ struct Node {
     node_name: String,
     logger: String,
     thermal_max_age_s: f64,
+    sample_every_n_parts: u64,
     tasks_submitted: u64,
 }
 
@@ -310,6 +322,16 @@ impl Node {
             Some(p) => p.to_string(),
             None => format!("{}-{}", s.inspector.config().id, s.parts_completed + 1),
         };
+        // Sampled inspection: the first part, then one in n; the others pass unseen.
+        if s.sampled_part.as_ref().map_or(true, |(p, _)| *p != part_id) {
+            let inspect = s.parts_seen % self.sample_every_n_parts == 0;
+            s.parts_seen += 1;
+            s.sampled_part = Some((part_id.clone(), inspect));
+        }
+        if s.sampled_part.as_ref().is_some_and(|(_, inspect)| !inspect) {
+            s.frames_not_sampled += 1;
+            return Ok(());
+        }
         // Only this part's own trace belongs in its verdict.
         let torque = s.traces.iter().rev().find(|(p, _)| *p == part_id).map(|(_, t)| t);
         let input = PartInput {
@@ -397,6 +419,7 @@ impl Node {
                 .with("dropped", dropped)
                 .with("torque_traces", s.traces_received)
                 .with("frames_with_torque_trace", s.frames_with_trace)
+                .with("frames_not_sampled", s.frames_not_sampled)
                 .with("tasks_submitted", self.tasks_submitted);
             for code in quality_inspector::FrameError::REASONS.iter().copied().chain([
                 "registration_failed",
