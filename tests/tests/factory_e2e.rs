@@ -5,9 +5,9 @@
 //!
 //! While it runs, one executor is killed: the runner must report that node's death at
 //! once and, at the end, exit non-zero naming it. The run must produce parts, inspect
-//! them and catch a defective one, and leave a KPI report and an MCAP recording that
-//! the mcap crate reads back with ros2msg schemas for every recorded topic. (All nine
-//! robots of config/factory.yaml run: the launch file has no robot-count argument.)
+//! them and catch a defective one, have robots complete the corrections, and leave a
+//! KPI report and an MCAP recording that the mcap crate reads back with ros2msg schemas
+//! for every recorded topic. Three robots run (the launch's robot_count).
 
 use factory_integration_tests::{bin_dir, repo_root, run_to_exit, NodeProcess};
 use std::collections::BTreeMap;
@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 /// Simulated seconds of the shift: long enough for the line to deliver parts and the
 /// inspection camera to see several.
 const SIM_SECONDS: u32 = 600;
-const VICTIM: &str = "/optimus_8/optimus_executor";
+/// The launch's robot_count: the inspector robot, optimus_1 and optimus_2.
+const ROBOTS: u32 = 3;
+const VICTIM: &str = "/optimus_2/optimus_executor";
 
 /// Processes whose parent is `parent` and whose command line contains `needle`.
 fn children_matching(parent: u32, needle: &str) -> Vec<u32> {
@@ -66,6 +68,7 @@ fn the_factory_runs_through_the_launch_runner_and_reports_a_dead_node() {
             &out.join("logs").display().to_string(),
             &root.join("launch/factory.launch.xml").display().to_string(),
             &format!("duration_s:={SIM_SECONDS}"),
+            &format!("robot_count:={ROBOTS}"),
             &format!("output_dir:={}", out.display()),
             &format!("inspector_data_dir:={}", refs.display()),
         ],
@@ -75,11 +78,11 @@ fn the_factory_runs_through_the_launch_runner_and_reports_a_dead_node() {
     let victim_pid = {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let found = children_matching(launch.pid(), "robot_id:=optimus_8");
+            let found = children_matching(launch.pid(), "robot_id:=optimus_2");
             if let Some(pid) = found.first() {
                 break *pid;
             }
-            assert!(Instant::now() < deadline, "optimus_8's executor never started\n{}", launch.log());
+            assert!(Instant::now() < deadline, "optimus_2's executor never started\n{}", launch.log());
             std::thread::sleep(Duration::from_millis(200));
         }
     };
@@ -127,6 +130,12 @@ fn the_factory_runs_through_the_launch_runner_and_reports_a_dead_node() {
     let found =
         row("Defective parts found").unwrap_or_else(|| panic!("no `Defective parts found` row:\n{report}"));
     assert!(found >= 1.0, "no defective part caught:\n{report}");
+    // The caught parts were corrected by the robots (the coordinator's count).
+    let tasks = row("Tasks completed (coordinator window)")
+        .unwrap_or_else(|| panic!("no `Tasks completed` row:\n{report}"));
+    assert!(tasks >= 1.0, "no robot task completed:\n{report}");
+    // robot_count: only the first three robots ran (the fourth never started).
+    assert!(log.contains("/optimus_1/optimus_executor") && !log.contains("/optimus_3/"), "robot_count\n{log}");
     for plot in ["parts_out.svg", "station_states.svg", "energy.svg"] {
         let svg = std::fs::read_to_string(out.join(plot)).unwrap_or_default();
         assert!(svg.starts_with("<svg") || svg.contains("<svg"), "{plot} is not an SVG");

@@ -1,5 +1,8 @@
 //! Launch substitutions: `$(var x)`, `$(env NAME)`, `$(env NAME default)`, `$(dirname)`,
-//! `$(find-pkg-share pkg)`. Anything else is an error naming it, never passed through.
+//! `$(find-pkg-share pkg)`, and `$(eval 'a OP b')` for a numeric comparison (OP one of
+//! `< <= > >= == !=`; ros2 launch evaluates any Python there, this runner only these,
+//! enough for `if="$(eval '$(var robot_count) >= 3')"`). Substitutions nest; anything
+//! else is an error naming it, never passed through.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -33,19 +36,57 @@ pub enum SubstitutionError {
     Unterminated(String),
 }
 
-/// Replaces every `$(...)` in `text`.
+/// Replaces every `$(...)` in `text`, innermost first.
 pub fn substitute(text: &str, scope: &Scope) -> Result<String, SubstitutionError> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("$(") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
-        let end = after.find(')').ok_or_else(|| SubstitutionError::Unterminated(text.to_string()))?;
-        out.push_str(&evaluate(after[..end].trim(), scope)?);
+        let end = closing_paren(after).ok_or_else(|| SubstitutionError::Unterminated(text.to_string()))?;
+        let inner = substitute(&after[..end], scope)?;
+        out.push_str(&evaluate(inner.trim(), scope)?);
         rest = &after[end + 1..];
     }
     out.push_str(rest);
     Ok(out)
+}
+
+/// Index of the `)` that closes a substitution whose text starts at `text`, skipping
+/// nested `$(...)`.
+fn closing_paren(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let bytes = text.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        match b {
+            b'(' if i > 0 && bytes[i - 1] == b'$' => depth += 1,
+            b')' if depth == 0 => return Some(i),
+            b')' => depth -= 1,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `a OP b` with numbers a, b (quotes around the whole expression allowed): "true" or
+/// "false".
+fn eval_comparison(expr: &str) -> Option<String> {
+    let expr = expr.trim().trim_matches(|c| c == '\'' || c == '"').trim();
+    for op in ["<=", ">=", "==", "!=", "<", ">"] {
+        if let Some((a, b)) = expr.split_once(op) {
+            let (a, b) = (a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?);
+            let value = match op {
+                "<=" => a <= b,
+                ">=" => a >= b,
+                "==" => a == b,
+                "!=" => a != b,
+                "<" => a < b,
+                _ => a > b,
+            };
+            return Some(value.to_string());
+        }
+    }
+    None
 }
 
 fn evaluate(expr: &str, scope: &Scope) -> Result<String, SubstitutionError> {
@@ -63,6 +104,10 @@ fn evaluate(expr: &str, scope: &Scope) -> Result<String, SubstitutionError> {
             Err(_) => Err(SubstitutionError::UnsetEnv(name.to_string())),
         },
         ("optenv", Some(name)) => Ok(std::env::var(name).unwrap_or_else(|_| rest.join(" "))),
+        ("eval", Some(_)) => {
+            let body = expr.trim_start_matches("eval").trim();
+            eval_comparison(body).ok_or_else(|| SubstitutionError::Unsupported(expr.to_string()))
+        }
         ("dirname", None) => Ok(scope.dir.to_string_lossy().into_owned()),
         ("find-pkg-share", Some(pkg)) => find_pkg_share(pkg, &scope.dir)
             .map(|p| p.to_string_lossy().into_owned())
@@ -116,6 +161,16 @@ mod tests {
     }
 
     #[test]
+    fn nested_substitutions_and_numeric_comparisons() {
+        let s = scope();
+        assert_eq!(substitute("$(eval '$(var robots) >= 3')", &s).unwrap(), "true");
+        assert_eq!(substitute("$(eval \"$(var robots) >= 4\")", &s).unwrap(), "false");
+        assert_eq!(substitute("$(eval 2.5 < $(var robots))", &s).unwrap(), "true");
+        assert_eq!(substitute("$(eval $(var robots) != 3)", &s).unwrap(), "false");
+        assert_eq!(substitute("a $(var robots) b $(dirname)", &s).unwrap(), "a 3 b /srv/launch");
+    }
+
+    #[test]
     fn errors_name_what_is_wrong() {
         let s = scope();
         assert_eq!(substitute("$(var nope)", &s), Err(SubstitutionError::UnknownVar("nope".into())));
@@ -124,6 +179,10 @@ mod tests {
             Err(SubstitutionError::UnsetEnv("FACTORY_LAUNCH_SURELY_UNSET".into()))
         );
         assert_eq!(substitute("$(eval 1+1)", &s), Err(SubstitutionError::Unsupported("eval 1+1".into())));
+        assert_eq!(
+            substitute("$(eval '$(var robots) >= x')", &s),
+            Err(SubstitutionError::Unsupported("eval '3 >= x'".into()))
+        );
         assert!(matches!(substitute("$(var robots", &s), Err(SubstitutionError::Unterminated(_))));
     }
 

@@ -1189,6 +1189,16 @@ impl FactoryConfig {
         out
     }
 
+    /// Keeps only the first `n` robots of [`Self::resolved_robots`] (the `list`, then
+    /// the `fleet`): a smaller run of the same layout.
+    pub fn keep_first_robots(&mut self, n: usize) {
+        self.robots.list.truncate(n);
+        let left = n.saturating_sub(self.robots.list.len());
+        if let Some(f) = &mut self.robots.fleet {
+            f.count = f.count.min(u32::try_from(left).unwrap_or(u32::MAX));
+        }
+    }
+
     /// Range and reference checks; returns every problem found, not just the first.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let mut v = Validator::default();

@@ -58,6 +58,8 @@ struct Params {
     seed: i64,
     /// the site's storage dispatch (energy management); false leaves the storage alone
     storage_dispatch: bool,
+    /// robots simulated: the first n of the layout's list + fleet; -1 = all of them
+    robot_count: i64,
 }
 
 impl Default for Params {
@@ -72,6 +74,7 @@ impl Default for Params {
             progress_period_s: 600.0,
             seed: -1,
             storage_dispatch: true,
+            robot_count: -1,
         }
     }
 }
@@ -84,12 +87,17 @@ impl Validate for Params {
         check_range("marker_period_s", self.marker_period_s, 0.1, 60.0, "s")?;
         check_range("duration_s", self.duration_s, 0.0, 1.0e7, "s")?;
         check_range("progress_period_s", self.progress_period_s, 1.0, 1.0e6, "s")?;
-        if self.seed < -1 {
-            return Err(ParamError::Invalid {
-                key: "seed".into(),
-                value: self.seed.to_string(),
-                allowed: "must be >= 0, or -1 for the layout's seed".into(),
-            });
+        for (key, value, allowed) in [
+            ("seed", self.seed, "must be >= 0, or -1 for the layout's seed"),
+            ("robot_count", self.robot_count, "must be >= 0, or -1 for every robot of the layout"),
+        ] {
+            if value < -1 {
+                return Err(ParamError::Invalid {
+                    key: key.into(),
+                    value: value.to_string(),
+                    allowed: allowed.into(),
+                });
+            }
         }
         Ok(())
     }
@@ -143,12 +151,16 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
     if let Ok(seed) = u64::try_from(p.seed) {
         cfg.reseed(seed);
     }
+    if let Ok(n) = usize::try_from(p.robot_count) {
+        cfg.keep_first_robots(n);
+    }
     let mut world = World::new(cfg).map_err(invalid_layout)?;
     world.set_storage_dispatch(p.storage_dispatch);
     log_info!(
         ctx.logger(),
-        "seed {}, storage dispatch {}",
+        "seed {}, {} robots, storage dispatch {}",
         world.config().seed,
+        world.robots().len(),
         if p.storage_dispatch { "on" } else { "off (no energy management)" }
     );
     let clock_pub = ctx.publisher_with_qos::<Clock>("/clock", QosProfile::default().keep_last(1))?;
