@@ -4,10 +4,11 @@
 # (default 3600: one simulated hour) as fast as the machine allows. Progress lines come
 # from the twin every 10 simulated minutes; the launch ends when the twin's shift ends.
 #
-#   run_main_job.sh [SIM_SECONDS]                       the autonomous factory -> out/main_job
-#   run_main_job.sh [SIM_SECONDS] --baseline [--seeds N]
-#       the same scenario with autonomy and with the baseline policies, seeds 1..N
+#   run_main_job.sh [SIM_SECONDS] [--robots N]          the autonomous factory -> out/main_job
+#   run_main_job.sh [SIM_SECONDS] [--robots N] --baseline [--seeds K]
+#       the same scenario with autonomy and with the baseline policies, seeds 1..K
 #       (default 3) -> out/comparison/{autonomy,baseline}_seed<k>/ and comparison.md
+#   --robots N runs the first N robots of the scenario (default: all 9).
 #
 # Expects .ros/env.sh sourced and release binaries built (./factory run does both).
 set -euo pipefail
@@ -16,10 +17,12 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 sim_seconds=3600
 baseline=false
 seeds=3
+robots=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --baseline) baseline=true ;;
     --seeds) seeds=${2:?--seeds needs a number}; shift ;;
+    --robots) robots=(robot_count:="${2:?--robots needs a number}"); shift ;;
     *[!0-9.]* | '') echo "[main job] unknown argument '$1'" >&2; exit 2 ;;
     *) sim_seconds=$1 ;;
   esac
@@ -45,7 +48,7 @@ run_factory() {
   echo "[main job] the factory on its twin for ${sim_seconds} simulated seconds -> $out ($*)"
   local status=0
   "$ROOT/target/release/factory_launch" --log-dir "$out" "$ROOT/launch/factory.launch.xml" \
-    duration_s:="$sim_seconds" output_dir:="$out" "$@" 2>&1 | tee "$out/launch.log" \
+    duration_s:="$sim_seconds" output_dir:="$out" ${robots[@]+"${robots[@]}"} "$@" 2>&1 | tee "$out/launch.log" \
     | grep --line-buffered -E "\]: sim |simulated |factory_launch\]|ERROR|FATAL" || status=${PIPESTATUS[0]}
   echo "[main job] launch exit code $status; full log: $out/launch.log"
   if [ -f "$out/report.md" ]; then
