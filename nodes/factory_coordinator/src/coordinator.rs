@@ -185,6 +185,30 @@ const PARK_TASK_PREFIX: &str = "park";
 const PARK_BACKOFF_MAX_DOUBLINGS: u32 = 6;
 const REQUESTED_BY: &str = "factory_coordinator";
 
+/// A task the coordinator makes for itself (charging, parking): one step of `kind` at
+/// `target`, no expected duration (charging lasts until full, parking ends on arrival).
+fn own_task(id: String, kind: StepKind, priority: Priority, target: StepTarget, pose: Pose2) -> TaskSpec {
+    TaskSpec {
+        id,
+        task_type: TaskType::Single(kind),
+        priority,
+        deadline_s: None,
+        steps: vec![TaskStep {
+            kind,
+            target,
+            pose,
+            machine_id: String::new(),
+            component_id: String::new(),
+            expected_duration_s: 0.0,
+            parameters: Vec::new(),
+        }],
+        required_capabilities: Vec::new(),
+        depends_on: Vec::new(),
+        origin: Origin::Coordinator,
+        requested_by: REQUESTED_BY.to_string(),
+    }
+}
+
 pub struct Coordinator {
     config: CoordinatorConfig,
     layout: Layout,
@@ -1081,26 +1105,9 @@ impl Coordinator {
         // Sent even if the drive eats into the reserve: charging is the best it can do.
         let empty: BTreeMap<String, ()> = BTreeMap::new();
         let id = self.fresh_id(&format!("{CHARGE_TASK_PREFIX}_{}", robot.id), &empty);
-        let spec = TaskSpec {
-            id,
-            task_type: TaskType::Single(StepKind::Charge),
-            priority: Priority::High,
-            deadline_s: None,
-            steps: vec![TaskStep {
-                kind: StepKind::Charge,
-                target: StepTarget::Location(charger_id),
-                pose: charger_pose,
-                machine_id: String::new(),
-                component_id: String::new(),
-                // Unknown: the executor charges until full.
-                expected_duration_s: 0.0,
-                parameters: Vec::new(),
-            }],
-            required_capabilities: Vec::new(),
-            depends_on: Vec::new(),
-            origin: Origin::Coordinator,
-            requested_by: REQUESTED_BY.to_string(),
-        };
+        // Duration unknown: the executor charges until full.
+        let spec =
+            own_task(id, StepKind::Charge, Priority::High, StepTarget::Location(charger_id), charger_pose);
         Some(self.assign_bound_task(spec, &robot.id, travel.time_s, now_s))
     }
 
@@ -1111,26 +1118,7 @@ impl Coordinator {
         let travel = self.travel.estimate(&robot.pose, &park)?;
         let empty: BTreeMap<String, ()> = BTreeMap::new();
         let id = self.fresh_id(&format!("{PARK_TASK_PREFIX}_{}", robot.id), &empty);
-        let spec = TaskSpec {
-            id,
-            task_type: TaskType::Single(StepKind::Navigate),
-            priority: Priority::Low,
-            deadline_s: None,
-            steps: vec![TaskStep {
-                kind: StepKind::Navigate,
-                target: StepTarget::Pose(park),
-                pose: park,
-                machine_id: String::new(),
-                component_id: String::new(),
-                // Nothing to do on arrival.
-                expected_duration_s: 0.0,
-                parameters: Vec::new(),
-            }],
-            required_capabilities: Vec::new(),
-            depends_on: Vec::new(),
-            origin: Origin::Coordinator,
-            requested_by: REQUESTED_BY.to_string(),
-        };
+        let spec = own_task(id, StepKind::Navigate, Priority::Low, StepTarget::Pose(park), park);
         Some(self.assign_bound_task(spec, &robot.id, travel.time_s, now_s))
     }
 
