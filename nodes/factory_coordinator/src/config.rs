@@ -75,6 +75,9 @@ pub struct CoordinatorConfig {
     pub park_after_idle_s: f64,
     /// A robot this close to its park pose counts as parked, m.
     pub park_tolerance_m: f64,
+    /// One robot at a time per place (a station's floor point): a task starting where
+    /// another robot works or is driving to waits until it is free.
+    pub one_robot_per_place: bool,
     pub energy: EnergyModel,
 }
 
@@ -98,6 +101,7 @@ impl Default for CoordinatorConfig {
             charger_occupied_radius_m: 1.0,
             park_after_idle_s: 20.0,
             park_tolerance_m: 0.5,
+            one_robot_per_place: true,
             energy: EnergyModel::default(),
         }
     }

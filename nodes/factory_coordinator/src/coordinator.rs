@@ -181,9 +181,19 @@ enum PairEval {
 
 const CHARGE_TASK_PREFIX: &str = "charge";
 const PARK_TASK_PREFIX: &str = "park";
+/// Step poses closer than this are one place (a station's floor point), metres.
+const SAME_PLACE_M: f64 = 0.5;
 /// Failed park tasks in a row double the wait before the next one, up to this many times.
 const PARK_BACKOFF_MAX_DOUBLINGS: u32 = 6;
 const REQUESTED_BY: &str = "factory_coordinator";
+
+/// True when `task`'s first step is at one of `places`.
+fn starts_at_any(task: &TaskRecord, places: &[Pose2]) -> bool {
+    task.spec
+        .steps
+        .first()
+        .is_some_and(|s| places.iter().any(|p| (p.x - s.pose.x).hypot(p.y - s.pose.y) <= SAME_PLACE_M))
+}
 
 /// A task the coordinator makes for itself (charging, parking): one step of `kind` at
 /// `target`, no expected duration (charging lasts until full, parking ends on arrival).
@@ -703,6 +713,22 @@ impl Coordinator {
                 self.first_come_nearest(&ready, &profiles, &timing, candidates.len(), now_s)
             }
         };
+        let mut row_to_col = row_to_col;
+        if self.config.one_robot_per_place {
+            // Of this cycle's tasks starting at one place only the first in order goes;
+            // the robot of another waits for the next cycle (the place is taken then).
+            let mut claimed: Vec<Pose2> = Vec::new();
+            for (t, col) in row_to_col.iter_mut().enumerate() {
+                let Some(rec) = self.tasks.get(&ready[t]) else { continue };
+                if col.is_some() {
+                    if starts_at_any(rec, &claimed) {
+                        *col = None;
+                    } else if let Some(s) = rec.spec.steps.first() {
+                        claimed.push(s.pose);
+                    }
+                }
+            }
+        }
         let mut used_robot = vec![false; candidates.len()];
         let mut unassigned_urgent: Vec<usize> = Vec::new();
         for (t, col) in row_to_col.iter().enumerate() {
@@ -927,16 +953,33 @@ impl Coordinator {
             .collect();
         if self.config.mode == AssignmentMode::FirstComeNearest {
             ready.sort_by_key(|r| r.seq);
-            return ready.into_iter().map(|r| r.spec.id.clone()).collect();
+        } else {
+            ready.sort_by(|a, b| {
+                b.spec
+                    .priority
+                    .cmp(&a.spec.priority)
+                    .then(a.submitted_s.total_cmp(&b.submitted_s))
+                    .then(a.spec.id.cmp(&b.spec.id))
+            });
         }
-        ready.sort_by(|a, b| {
-            b.spec
-                .priority
-                .cmp(&a.spec.priority)
-                .then(a.submitted_s.total_cmp(&b.submitted_s))
-                .then(a.spec.id.cmp(&b.spec.id))
-        });
-        ready.into_iter().map(|r| r.spec.id.clone()).collect()
+        // One robot at a time per place: a task starting where a robot works or is
+        // driving to waits (see `places_taken`).
+        let taken = self.places_taken();
+        ready
+            .into_iter()
+            .filter(|r| !self.config.one_robot_per_place || !starts_at_any(r, &taken))
+            .map(|r| r.spec.id.clone())
+            .collect()
+    }
+
+    /// The places robots work at or drive to (every step of assigned and running tasks):
+    /// a second robot could not reach a floor point the first stands on.
+    fn places_taken(&self) -> Vec<Pose2> {
+        self.tasks
+            .values()
+            .filter(|r| matches!(r.state, TaskState::Assigned { .. } | TaskState::Running { .. }))
+            .flat_map(|r| r.spec.steps.iter().map(|s| s.pose))
+            .collect()
     }
 
     /// None when the steps cannot be chained (no path between two steps).

@@ -76,6 +76,7 @@ struct Params {
     charger_occupied_radius_m: f64, // a charging robot this close occupies a charger, m
     park_after_idle_s: f64, // idle this long away from its start pose -> sent back there, s; 0 = never
     park_tolerance_m: f64, // this close to its start pose a robot counts as parked, m
+    one_robot_per_place: bool, // a task starting where another robot works waits for it
     reserve_soc: f64,     // charge that must remain after a task and the drive to a charger
     must_charge_soc: f64, // below this an idle robot only gets a charge task
     charged_soc: f64,     // no charging for work a robot this full still cannot do
@@ -108,6 +109,7 @@ impl Default for Params {
             charger_occupied_radius_m: core.charger_occupied_radius_m,
             park_after_idle_s: core.park_after_idle_s,
             park_tolerance_m: core.park_tolerance_m,
+            one_robot_per_place: core.one_robot_per_place,
             reserve_soc: core.energy.reserve_soc,
             must_charge_soc: core.energy.must_charge_soc,
             charged_soc: core.energy.charged_soc,
@@ -183,6 +185,7 @@ impl Params {
             charger_occupied_radius_m: self.charger_occupied_radius_m,
             park_after_idle_s: self.park_after_idle_s,
             park_tolerance_m: self.park_tolerance_m,
+            one_robot_per_place: self.one_robot_per_place,
             energy: EnergyModel {
                 reserve_soc: self.reserve_soc,
                 must_charge_soc: self.must_charge_soc,
