@@ -135,7 +135,10 @@ fn the_factory_runs_through_the_launch_runner_and_reports_a_dead_node() {
         .unwrap_or_else(|| panic!("no `Tasks completed` row:\n{report}"));
     assert!(tasks >= 1.0, "no robot task completed:\n{report}");
     // robot_count: only the first three robots ran (the fourth never started).
-    assert!(log.contains("/optimus_1/optimus_executor") && !log.contains("/optimus_3/"), "robot_count\n{log}");
+    assert!(
+        log.contains("/optimus_1/optimus_executor") && !log.contains("/optimus_3/"),
+        "robot_count\n{log}"
+    );
     for plot in ["parts_out.svg", "station_states.svg", "energy.svg"] {
         let svg = std::fs::read_to_string(out.join(plot)).unwrap_or_default();
         assert!(svg.starts_with("<svg") || svg.contains("<svg"), "{plot} is not an SVG");
