@@ -8,14 +8,21 @@
 //! them and catch a defective one, have robots complete the corrections, and leave a
 //! KPI report and an MCAP recording that the mcap crate reads back with ros2msg schemas
 //! for every recorded topic. Three robots run (the launch's robot_count).
+//!
+//! One bearing is made to wear fast (the launch's `inject_faults`: weld_1's positioner
+//! bearing starts with a small outer-race defect growing 20x per working hour, so it would
+//! fail after about 950 s of work): the maintenance dispatcher must diagnose it, order
+//! the repair, a robot must carry it out at the machine, and the bearing must not fail.
 
 use factory_integration_tests::{bin_dir, repo_root, run_to_exit, NodeProcess};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-/// Simulated seconds of the shift: long enough for the line to deliver parts and the
-/// inspection camera to see several.
-const SIM_SECONDS: u32 = 600;
+/// Simulated seconds of the shift: long enough for the line to deliver parts, the
+/// inspection camera to see several, and the injected fault to be found and repaired.
+const SIM_SECONDS: u32 = 2400;
+/// The launch's `inject_faults`: incipient (severity 0.005) and deterministic growth.
+const FAULT: &str = "weld_1/positioner_bearing outer_race start_severity=0.005 growth_per_h=20";
 /// The launch's robot_count: the inspector robot, optimus_1 and optimus_2.
 const ROBOTS: u32 = 3;
 const VICTIM: &str = "/optimus_2/optimus_executor";
@@ -71,6 +78,7 @@ fn the_factory_runs_through_the_launch_runner_and_reports_a_dead_node() {
             &format!("robot_count:={ROBOTS}"),
             &format!("output_dir:={}", out.display()),
             &format!("inspector_data_dir:={}", refs.display()),
+            &format!("inject_faults:={FAULT}"),
         ],
     );
 
@@ -134,6 +142,14 @@ fn the_factory_runs_through_the_launch_runner_and_reports_a_dead_node() {
     let tasks = row("Tasks completed (coordinator window)")
         .unwrap_or_else(|| panic!("no `Tasks completed` row:\n{report}"));
     assert!(tasks >= 1.0, "no robot task completed:\n{report}");
+    // The injected fault: ordered, carried out at the machine, and no failure.
+    let orders_done = row("Maintenance work orders done")
+        .unwrap_or_else(|| panic!("no `Maintenance work orders done` row:\n{report}"));
+    assert!(orders_done >= 1.0, "no maintenance work order carried out:\n{report}\n{log}");
+    let actions = row("Maintenance actions completed at machines")
+        .unwrap_or_else(|| panic!("no `Maintenance actions completed at machines` row:\n{report}"));
+    assert!(actions >= 1.0, "no maintenance action done at a machine:\n{report}");
+    assert!(!log.contains("positioner_bearing failed"), "the bearing failed before its repair\n{log}");
     // robot_count: only the first three robots ran (the fourth never started).
     assert!(
         log.contains("/optimus_1/optimus_executor") && !log.contains("/optimus_3/"),

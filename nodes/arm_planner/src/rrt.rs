@@ -211,6 +211,10 @@ pub fn shortcut(
             new_path.push(pb);
             new_path.extend_from_slice(&path[b..]);
             new_path.dedup_by(|x, y| x.iter().zip(y.iter()).all(|(p, q)| (p - q).abs() < 1e-12));
+            // A shortcut point within 1e-12 of the goal replaced it: the goal stays exact.
+            if let (Some(last), Some(goal)) = (new_path.last_mut(), path.last()) {
+                last.clone_from(goal);
+            }
             let old_len = path_length(path);
             if path_length(&new_path) < old_len {
                 *path = new_path;

@@ -69,6 +69,11 @@ impl NodeSpec {
                 ParamSource::File(path) => {
                     out.extend(["--params-file".into(), path.to_string_lossy().into()])
                 }
+                // rcl reads an override's value as YAML, and an empty one is refused;
+                // `''` is YAML's empty string, what ros2 launch would set.
+                ParamSource::Value { name, value } if value.is_empty() => {
+                    out.extend(["-p".into(), format!("{name}:=''")])
+                }
                 ParamSource::Value { name, value } => out.extend(["-p".into(), format!("{name}:={value}")]),
             }
         }
@@ -431,6 +436,23 @@ mod tests {
 
         let broken = write(&dir, "e.launch.xml", "<launch><node pkg='p' exec='e'></launch>");
         assert!(matches!(load(&broken, &[]), Err(LaunchError::Xml { .. })));
+    }
+
+    #[test]
+    fn an_empty_param_value_is_passed_as_yamls_empty_string() {
+        let dir = temp_dir("empty");
+        let main = write(
+            &dir,
+            "main.launch.xml",
+            r#"<launch><arg name="faults" default=""/>
+                 <node pkg="p" exec="twin"><param name="inject_faults" value="$(var faults)"/></node>
+               </launch>"#,
+        );
+        let nodes = load(&main, &[]).unwrap();
+        assert_eq!(nodes[0].ros_args(), vec!["--ros-args", "-p", "inject_faults:=''"]);
+        let nodes = load(&main, &[("faults".into(), "m/c ball".into())]).unwrap();
+        assert_eq!(nodes[0].ros_args(), vec!["--ros-args", "-p", "inject_faults:=m/c ball"]);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

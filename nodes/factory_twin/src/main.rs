@@ -60,6 +60,9 @@ struct Params {
     storage_dispatch: bool,
     /// robots simulated: the first n of the layout's list + fleet; -1 = all of them
     robot_count: i64,
+    /// component faults that override the layout's, `;`-separated entries of
+    /// `machine/component mode [key=value ...]` (FactoryConfig::inject_faults); "" = none
+    inject_faults: String,
 }
 
 impl Default for Params {
@@ -75,6 +78,7 @@ impl Default for Params {
             seed: -1,
             storage_dispatch: true,
             robot_count: -1,
+            inject_faults: String::new(),
         }
     }
 }
@@ -154,6 +158,13 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
     if let Ok(n) = usize::try_from(p.robot_count) {
         cfg.keep_first_robots(n);
     }
+    cfg.inject_faults(&p.inject_faults).map_err(|e| {
+        NodeError::Params(ParamError::Invalid {
+            key: "inject_faults".into(),
+            value: p.inject_faults.clone(),
+            allowed: format!("must be `machine/component mode [key=value ...]` entries: {e}"),
+        })
+    })?;
     let mut world = World::new(cfg).map_err(invalid_layout)?;
     world.set_storage_dispatch(p.storage_dispatch);
     log_info!(

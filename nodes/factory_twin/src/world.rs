@@ -115,6 +115,8 @@ struct CameraState {
     /// the part at the station, rendered once when it arrived
     current: Option<crate::camera::RenderedPart>,
     next_frame_s: f64,
+    /// frames taken of the current part
+    frames_of_part: u32,
 }
 
 /// The factory twin.
@@ -271,6 +273,7 @@ impl World {
                     ),
                     current: None,
                     next_frame_s: 0.0,
+                    frames_of_part: 0,
                 }
             })
             .collect();
@@ -765,10 +768,14 @@ impl World {
                 // With a nutrunner, the first image once the fastening is done and its
                 // trace is out.
                 cam.next_frame_s = now + settle_s;
+                cam.frames_of_part = 0;
             }
-            if now + 1e-9 < cam.next_frame_s {
+            let frames_per_part = cam.renderer.config().frames_per_part;
+            if now + 1e-9 < cam.next_frame_s || (frames_per_part > 0 && cam.frames_of_part >= frames_per_part)
+            {
                 continue;
             }
+            cam.frames_of_part += 1;
             let period = 1.0 / cam.renderer.config().rate_hz;
             cam.next_frame_s += period;
             if cam.next_frame_s <= now {

@@ -268,6 +268,26 @@ fn the_world_images_the_part_at_the_station_at_the_camera_rate() {
 }
 
 #[test]
+fn a_triggered_camera_takes_its_frames_per_part_at_the_rate_then_stops() {
+    let mut w = world_with_camera("    frames_per_part: 2\n");
+    let mut frames = Vec::new();
+    for _ in 0..(90.0 / 0.05) as usize {
+        frames.extend(w.step(0.05).unwrap_or_else(|e| panic!("{e}")).frames);
+    }
+    let mut per_part: std::collections::BTreeMap<u64, Vec<f64>> = Default::default();
+    for f in &frames {
+        per_part.entry(f.truth.part_id).or_default().push(f.stamp_s);
+    }
+    // The part still at the station when the run ends may have had one frame only.
+    assert!(per_part.len() >= 2, "{per_part:?}");
+    let finished: Vec<_> = per_part.values().take(per_part.len() - 1).collect();
+    for stamps in finished {
+        assert_eq!(stamps.len(), 2, "two frames per part: {per_part:?}");
+        assert!((stamps[1] - stamps[0] - 0.5).abs() < 0.051, "at 2 Hz: {stamps:?}");
+    }
+}
+
+#[test]
 fn a_fastening_station_uploads_each_parts_trace_before_its_first_image() {
     let mut w = world_with_camera("    fastening: { fault_probability: 0.5 }\n");
     let (mut frames, mut records) = (Vec::new(), Vec::new());

@@ -127,3 +127,33 @@ fn missing_file_names_the_path() {
     let e = FactoryConfig::load("/nonexistent/factory.yaml").unwrap_err().to_string();
     assert!(e.contains("/nonexistent/factory.yaml"), "{e}");
 }
+
+#[test]
+fn injected_faults_override_the_layout_and_bad_entries_name_the_problem() {
+    let mut cfg = FactoryConfig::from_yaml_str(common::SMALL_FACTORY).expect("the test factory parses");
+    cfg.inject_faults("m2/bearing outer_race start_severity=0.01 growth_per_h=12; m1/motor winding")
+        .expect("two good entries");
+    let fault = |m: usize, c: usize| cfg.machines[m].components[c].fault.clone().expect("a fault");
+    let bearing = fault(1, 0);
+    assert_eq!(bearing.mode, factory_twin::config::FaultModeConfig::OuterRace);
+    assert_eq!((bearing.start_severity, bearing.growth_per_h, bearing.growth_jitter), (0.01, 12.0, 0.0));
+    assert_eq!(fault(0, 1).mode, factory_twin::config::FaultModeConfig::Winding);
+    // Nothing to inject is no change.
+    let before = format!("{:?}", cfg.machines);
+    cfg.inject_faults("  ").expect("empty");
+    assert_eq!(format!("{:?}", cfg.machines), before);
+
+    for (spec, expected) in [
+        ("m9/bearing outer_race", "inject_faults[0] = m9/bearing outer_race: no machine `m9`"),
+        ("m1/gearbox ball", "machine `m1` has no component `gearbox`"),
+        ("m1/bearing spalling", "unknown fault mode `spalling`"),
+        ("m1/bearing ball growth=2", "unknown key `growth`"),
+        ("m1/bearing ball growth_per_h=fast", "growth_per_h = `fast` is not a number"),
+        ("m1 ball", "must start with machine/component"),
+        ("m1/bearing ball; m1/bearing ball growth_per_h=-1", "fault.growth_per_h = -1: must be > 0"),
+    ] {
+        let mut cfg = FactoryConfig::from_yaml_str(common::SMALL_FACTORY).expect("the test factory parses");
+        let error = cfg.inject_faults(spec).expect_err(spec).to_string();
+        assert!(error.contains(expected), "{spec}: {error}");
+    }
+}

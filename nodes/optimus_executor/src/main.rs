@@ -50,6 +50,7 @@ const CALL_ABANDON_FACTOR: f64 = 2.0;
 struct Params {
     robot_id: String,           // this robot; goals for another robot are rejected (required)
     capabilities: Vec<String>,  // advertised in robot_status
+    factory_file: String,       // "" or a twin layout: then capabilities are robot_id's entry there
     frame_id: String,           // map frame of odometry, paths and target poses
     status_rate_hz: f64,        // robot_status rate, Hz of ROS time
     control_rate_hz: f64,       // control tick (follower, timeouts), Hz of ROS time
@@ -103,6 +104,7 @@ impl Default for Params {
             capabilities: ["navigation", "manipulation", "inspection", "maintenance"]
                 .map(String::from)
                 .to_vec(),
+            factory_file: String::new(),
             frame_id: "map".into(),
             status_rate_hz: 2.0,
             control_rate_hz: 20.0,
@@ -269,7 +271,35 @@ struct ExecutorNode {
     counters: Counters,
 }
 
+/// The capabilities the robot advertises: on the twin (`factory_file` set) those of its
+/// entry in the layout, which the twin enforces; else the `capabilities` parameter.
+fn robot_capabilities(p: &Params) -> Result<Vec<String>, NodeError> {
+    if p.factory_file.is_empty() {
+        return Ok(p.capabilities.clone());
+    }
+    let mut path = std::path::PathBuf::from(&p.factory_file);
+    if let (true, Some(root)) = (path.is_relative(), std::env::var_os("FACTORY_ROOT")) {
+        path = std::path::PathBuf::from(root).join(path);
+    }
+    let invalid = |allowed: String| {
+        NodeError::Params(ParamError::Invalid {
+            key: "factory_file".into(),
+            value: path.display().to_string(),
+            allowed,
+        })
+    };
+    let layout = factory_twin::FactoryConfig::load(&path)
+        .map_err(|e| invalid(format!("must be a valid factory layout: {e}")))?;
+    layout
+        .resolved_robots()
+        .into_iter()
+        .find(|(_, id, _, _)| *id == p.robot_id)
+        .map(|(_, _, _, params)| params.capabilities)
+        .ok_or_else(|| invalid(format!("must list robot_id '{}' among its robots", p.robot_id)))
+}
+
 fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result<(), NodeError>>, NodeError> {
+    let capabilities = robot_capabilities(&p)?;
     let exec = Executor::new(p.robot_id.clone(), p.executor_config())
         .map_err(|e| NodeError::failed(format!("executor configuration: {e}")))?;
     let cmd_vel = ctx.publisher::<Twist>("cmd_vel")?;
@@ -307,7 +337,7 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
         exec,
         robot_id: p.robot_id,
         frame_id: p.frame_id,
-        capabilities: p.capabilities,
+        capabilities,
         clock,
         logger: ctx.logger().to_string(),
         diagnostics: ctx.diagnostics(),
