@@ -88,6 +88,12 @@ impl<T: WrappedTypesupport + 'static> Publisher<T> {
         self.inner.publish(msg)?;
         Ok(true)
     }
+
+    /// Whether another process subscribes: a publisher of costly, optional output (a
+    /// map for visualisers) can skip making it. True when the count is not available.
+    pub fn has_subscribers(&self) -> bool {
+        self.inner.get_inter_process_subscription_count().map_or(true, |n| n > 0)
+    }
 }
 
 /// Work for the spin thread: something to do with the r2r node between two spins.

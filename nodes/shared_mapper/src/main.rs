@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 use shared_mapper::scan::validate_scan;
 use shared_mapper::{
     Algorithm, CostMap, FleetPlanner, FusionParams, GridPlanner, GridSpec, InflationParams, Layout,
-    MergeError, OccupancyMap, Point2, Pose2D, RectObstacle, RobotId, TrafficError, TrafficGrid,
+    MergeError, OccupancyMap, Point2, Pose2D, RectObstacle, Region, RobotId, TrafficError, TrafficGrid,
     TrafficParams,
 };
 use std::collections::{BTreeMap, HashMap};
@@ -307,6 +307,7 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
         costmap,
         planner,
         planner_stale: false,
+        costmap_behind: None,
         robots: p.robot_ids.into_iter().map(RobotFeed::new).collect(),
         scan_min_interval_s: p.scan_min_interval_s,
         robot_body_radius_m: p.robot_body_radius_m,
@@ -366,6 +367,14 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
     })
 }
 
+/// The box covering both regions, either of which may be absent.
+fn union(a: Option<Region>, b: Option<Region>) -> Option<Region> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.union(&b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// What the mapper knows about one robot's inputs.
 struct RobotFeed {
     id: String,
@@ -402,6 +411,9 @@ struct Mapper {
     planner: GridPlanner,
     /// The costmap changed since the planner copied its traversability.
     planner_stale: bool,
+    /// Map cells changed since the costmap was last brought up to date that the map no
+    /// longer reports as dirty (its map_updates took them).
+    costmap_behind: Option<Region>,
     robots: Vec<RobotFeed>,
     scan_min_interval_s: f64,
     robot_body_radius_m: f64,
@@ -496,7 +508,7 @@ impl Mapper {
     /// Brings the costmap up to date with every map cell that may have changed (written
     /// or still decaying), so plans never run on an older map than the one published.
     fn sync_costmap(&mut self, now_s: f64) {
-        if let Some(region) = self.map.dirty_region() {
+        if let Some(region) = union(self.costmap_behind.take(), self.map.dirty_region()) {
             self.costmap.update_region(&self.map, region, now_s);
             self.planner_stale = true;
         }
@@ -508,8 +520,15 @@ impl Mapper {
         clock: &Clock,
     ) -> Result<(), NodeError> {
         let now_s = clock.now().as_secs_f64();
-        self.sync_costmap(now_s);
+        // The costmap is brought up to date when a plan or the full map needs it, not
+        // at every update: remember what this update takes from the map's dirty region.
+        self.costmap_behind = union(self.costmap_behind.take(), self.map.dirty_region());
         self.report_diagnostics();
+        // Nobody listening (no visualiser): skip reading the changed cells.
+        if !publisher.has_subscribers() {
+            self.map.take_update_region(now_s);
+            return Ok(());
+        }
         if let Some(update) = self.map.take_update(now_s) {
             let header = header(clock, &self.frame_id);
             publisher.publish(&ros_convert::occupancy_grid(
@@ -528,6 +547,9 @@ impl Mapper {
         costmap_pub: &Publisher<OccupancyGrid>,
         clock: &Clock,
     ) -> Result<(), NodeError> {
+        if !map_pub.has_subscribers() && !costmap_pub.has_subscribers() {
+            return Ok(()); // nobody listening: skip converting a million cells twice
+        }
         let now_s = clock.now().as_secs_f64();
         self.sync_costmap(now_s);
         let spec = *self.map.spec();

@@ -202,6 +202,13 @@ impl OccupancyMap {
     /// previous call (written cells plus cells still decaying), with their values.
     /// `None` when nothing changed. Resets the written-cells box.
     pub fn take_update(&mut self, now_s: f64) -> Option<GridUpdate> {
+        let region = self.take_update_region(now_s)?;
+        self.region_data(region, now_s)
+    }
+
+    /// [`Self::take_update`] without the values: the box only (for a caller that has
+    /// nobody to send them to, and so saves reading every cell of it).
+    pub fn take_update_region(&mut self, now_s: f64) -> Option<Region> {
         let region = match (self.dirty.take(), self.decaying) {
             (Some(a), Some(b)) => a.union(&b),
             (a, b) => a.or(b)?,
@@ -213,7 +220,7 @@ impl OccupancyMap {
         if now_s - self.last_touch_s > full_decay_s {
             self.decaying = None;
         }
-        self.region_data(region, now_s)
+        Some(region)
     }
 
     /// Region touched since the last `take_update`, without resetting it.

@@ -178,3 +178,20 @@ fn world_to_cell_rejects_off_map() {
     assert!(spec.world_to_cell(Point2::new(10.01, 5.0)).is_err());
     assert!(spec.world_to_cell(Point2::new(9.99, 5.0)).is_ok());
 }
+
+#[test]
+fn an_update_region_taken_without_values_is_the_box_take_update_gives() {
+    let (spec, layout) = room();
+    let pose = Pose2D::new(5.05, 5.05, 0.0);
+    let truth = truth_from_layout(&layout, &spec);
+    let mut twins = [(); 2].map(|_| OccupancyMap::new(spec, &layout, FusionParams::default()).unwrap());
+    for map in &mut twins {
+        let _ = map.take_update(0.0);
+        map.fuse_scan(&cast_scan(&truth, &spec, &pose, 360, 8.0, 0.1), &pose, 0.1).unwrap();
+    }
+    let [with_values, region_only] = &mut twins;
+    let full = with_values.take_update(0.2).expect("the scan changed cells");
+    assert_eq!(region_only.take_update_region(0.2), Some(full.region));
+    // Both reset the written-cells box alike: what is left is the same decaying box.
+    assert_eq!(region_only.dirty_region(), with_values.dirty_region());
+}
