@@ -579,10 +579,29 @@ impl World {
 
         self.time_s = t_end;
 
-        // 4. Sensors that fell due.
-        self.take_scans(out);
+        // 4. Sensors that fell due. Lasers and cameras use disjoint parts of the world and
+        // each writes only its own output, so with both due the cameras run on a second
+        // thread meanwhile: the result is the same as one after the other.
+        let (robots, rngs, floor) = (&mut self.robots, &mut self.robot_rngs, &self.floor);
         #[cfg(feature = "camera")]
-        self.take_frames(out);
+        {
+            let (cameras, line, seed) = (&mut self.cameras, &self.line, self.cfg.seed);
+            let mut seen = StepOutput::default();
+            if cameras.is_empty() || !robots.iter().any(|r| Self::scan_due(r, t_end)) {
+                Self::take_scans(robots, rngs, floor, t_end, &mut out.scans);
+                Self::take_frames(cameras, line, seed, t_end, &mut seen);
+            } else {
+                std::thread::scope(|scope| {
+                    scope.spawn(|| Self::take_frames(cameras, line, seed, t_end, &mut seen));
+                    Self::take_scans(robots, rngs, floor, t_end, &mut out.scans);
+                });
+            }
+            out.frames.append(&mut seen.frames);
+            out.fastenings.append(&mut seen.fastenings);
+            out.events.append(&mut seen.events);
+        }
+        #[cfg(not(feature = "camera"))]
+        Self::take_scans(robots, rngs, floor, t_end, &mut out.scans);
         let tel = self.cfg.telemetry.clone();
         for m in &mut self.machines {
             if self.time_s >= m.next_telemetry_s {
@@ -728,10 +747,9 @@ impl World {
     /// downstream) is imaged at the camera rate, the first frame when it arrives. Its
     /// scene is drawn from (seed, camera, part id) and painted once.
     #[cfg(feature = "camera")]
-    fn take_frames(&mut self, out: &mut StepOutput) {
-        let now = self.time_s;
-        for cam in &mut self.cameras {
-            let Some(st) = self.line.stations.get(cam.station) else { continue };
+    fn take_frames(cameras: &mut [CameraState], line: &Line, seed: u64, now: f64, out: &mut StepOutput) {
+        for cam in cameras {
+            let Some(st) = line.stations.get(cam.station) else { continue };
             let part = st.current.as_ref().map(|(p, _)| p).or(st.done.as_ref());
             let Some(part) = part.filter(|p| cam.variants.contains(&p.variant)) else {
                 cam.current = None;
@@ -740,8 +758,8 @@ impl World {
             if cam.current.as_ref().map(|c| c.scene.part_id) != Some(part.id) {
                 let cfg = cam.renderer.config();
                 let settle_s = if cfg.fastening.is_some() { FASTENING_TO_IMAGE_S } else { 0.0 };
-                let variant = self.line.variants().get(part.variant).cloned().unwrap_or_default();
-                let mut rng = crate::camera::part_rng(self.cfg.seed, cam.renderer.camera(), part.id);
+                let variant = line.variants().get(part.variant).cloned().unwrap_or_default();
+                let mut rng = crate::camera::part_rng(seed, cam.renderer.camera(), part.id);
                 let scene = crate::camera::sample_scene(cfg, &mut rng, part.id, &variant);
                 if let (Some(f), Some(spec)) = (&cfg.fastening, &scene.fastening) {
                     out.fastenings.push(FasteningRecord {
@@ -793,31 +811,34 @@ impl World {
         }
     }
 
-    fn take_scans(&mut self, out: &mut StepOutput) {
-        let now = self.time_s;
-        let due: Vec<usize> = (0..self.robots.len())
-            .filter(|&i| {
-                let r = &self.robots[i];
-                r.laser.scan_time_s > 0.0 && now + 1e-9 >= r.next_scan_s
-            })
-            .collect();
+    fn scan_due(robot: &Robot, now: f64) -> bool {
+        robot.laser.scan_time_s > 0.0 && now + 1e-9 >= robot.next_scan_s
+    }
+
+    fn take_scans(
+        robots: &mut [Robot],
+        rngs: &mut [ChaCha8Rng],
+        floor: &Floor,
+        now: f64,
+        scans: &mut Vec<ScanOutput>,
+    ) {
+        let due: Vec<usize> = (0..robots.len()).filter(|&i| Self::scan_due(&robots[i], now)).collect();
         if due.is_empty() {
             return;
         }
         let circles: Vec<Circle> =
-            self.robots.iter().map(|r| Circle { x: r.pose.x, y: r.pose.y, r: r.params.radius_m }).collect();
+            robots.iter().map(|r| Circle { x: r.pose.x, y: r.pose.y, r: r.params.radius_m }).collect();
         for i in due {
-            let r = &self.robots[i];
+            let r = &robots[i];
             let l = r.laser;
             let near: Vec<Circle> = circles_in_range(r.pose.x, r.pose.y, l.range_max, &circles)
                 .into_iter()
                 .filter(|c| !(c.x == r.pose.x && c.y == r.pose.y))
                 .collect();
             let mut ranges =
-                self.floor.scan(&r.pose, l.angle_min, l.angle_increment, l.n_rays, l.range_max, &near);
+                floor.scan(&r.pose, l.angle_min, l.angle_increment, l.n_rays, l.range_max, &near);
             if l.noise_std_m > 0.0 {
-                if let Ok(noise) = Normal::new(0.0, l.noise_std_m) {
-                    let rng = &mut self.robot_rngs[i];
+                if let (Ok(noise), Some(rng)) = (Normal::new(0.0, l.noise_std_m), rngs.get_mut(i)) {
                     for x in ranges.iter_mut().filter(|x| x.is_finite()) {
                         let v = f64::from(*x) + noise.sample(rng);
                         *x = v.clamp(l.range_min, l.range_max) as f32;
@@ -825,13 +846,13 @@ impl World {
                 }
             }
             let scan = Scan { stamp_s: now, ranges };
-            let r = &mut self.robots[i];
+            let r = &mut robots[i];
             r.next_scan_s += l.scan_time_s;
             if r.next_scan_s <= now {
                 r.next_scan_s = now + l.scan_time_s;
             }
             r.last_scan = Some(scan.clone());
-            out.scans.push(ScanOutput { robot: i, scan });
+            scans.push(ScanOutput { robot: i, scan });
         }
     }
 }

@@ -362,20 +362,29 @@ impl CameraRenderer {
         let (w, h) = dims(self.cfg.width_px, self.cfg.height_px);
         let (ox, oy) = (self.frame_rng.gen_range(0..PAD), self.frame_rng.gen_range(0..PAD));
         let (tox, toy) = (self.frame_rng.gen_range(0..PAD), self.frame_rng.gen_range(0..PAD));
-        let lw = (self.cfg.width_px + PAD) as i32;
-        let lh = (self.cfg.height_px + PAD) as i32;
-        // All element-wise: view rgb rows as 3 * width single-channel bytes.
-        let layer = Mat::new_rows_cols_with_data::<u8>(lh, 3 * lw, &self.layer)?;
-        let layer = Mat::roi(&layer, Rect::new(3 * ox as i32, oy as i32, 3 * w, h))?;
-        let src = Mat::new_rows_cols_with_data::<u8>(h, 3 * w, &part.rgb)?;
-        let mut out = Mat::default();
-        core::add_weighted(&src, 1.0, &layer, 1.0, -LAYER_BIAS, &mut out, -1)?;
+        // part + layer - LAYER_BIAS, saturated, element-wise over rgb rows seen as 3 * width
+        // bytes; written straight into the frame's buffer (one pass, no temporary image).
+        let (row_len, layer_row_len) = (3 * w as usize, 3 * (self.cfg.width_px + PAD) as usize);
+        let bias = LAYER_BIAS as i16;
+        let mut data = Vec::with_capacity(row_len * h as usize);
+        for (y, part_row) in part.rgb.chunks_exact(row_len).enumerate() {
+            let start = (oy as usize + y) * layer_row_len + 3 * ox as usize;
+            let layer_row = self.layer.get(start..start + row_len).ok_or_else(|| {
+                RenderError::new(core::StsOutOfRange, "sensor layer smaller than the image".to_string())
+            })?;
+            data.extend(
+                part_row
+                    .iter()
+                    .zip(layer_row)
+                    .map(|(&p, &l)| (i16::from(p) + i16::from(l) - bias).clamp(0, 255) as u8),
+            );
+        }
         let image = ImageBuffer {
             encoding: Encoding::Rgb8,
             width: self.cfg.width_px,
             height: self.cfg.height_px,
             step: 3 * self.cfg.width_px,
-            data: out.data_bytes()?.to_vec(),
+            data,
         };
         let thermal = match (&self.cfg.thermal, &part.thermal) {
             (Some(t), Some(base)) => Some(thermal_frame(t, base, &self.thermal_noise, PAD, tox, toy)),
