@@ -210,6 +210,13 @@ impl Region {
         r.include(o.max);
         r
     }
+    /// The box covering both regions, either of which may be absent.
+    pub fn union_of(a: Option<Region>, b: Option<Region>) -> Option<Region> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(a.union(&b)),
+            (a, b) => a.or(b),
+        }
+    }
     /// Grow by `m` cells on every side (no clipping).
     pub fn expand(&self, m: i32) -> Region {
         Region {

@@ -367,14 +367,6 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
     })
 }
 
-/// The box covering both regions, either of which may be absent.
-fn union(a: Option<Region>, b: Option<Region>) -> Option<Region> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.union(&b)),
-        (a, b) => a.or(b),
-    }
-}
-
 /// What the mapper knows about one robot's inputs.
 struct RobotFeed {
     id: String,
@@ -508,7 +500,7 @@ impl Mapper {
     /// Brings the costmap up to date with every map cell that may have changed (written
     /// or still decaying), so plans never run on an older map than the one published.
     fn sync_costmap(&mut self, now_s: f64) {
-        if let Some(region) = union(self.costmap_behind.take(), self.map.dirty_region()) {
+        if let Some(region) = Region::union_of(self.costmap_behind.take(), self.map.dirty_region()) {
             self.costmap.update_region(&self.map, region, now_s);
             self.planner_stale = true;
         }
@@ -522,7 +514,7 @@ impl Mapper {
         let now_s = clock.now().as_secs_f64();
         // The costmap is brought up to date when a plan or the full map needs it, not
         // at every update: remember what this update takes from the map's dirty region.
-        self.costmap_behind = union(self.costmap_behind.take(), self.map.dirty_region());
+        self.costmap_behind = Region::union_of(self.costmap_behind.take(), self.map.dirty_region());
         self.report_diagnostics();
         // Nobody listening (no visualiser): skip reading the changed cells.
         if !publisher.has_subscribers() {

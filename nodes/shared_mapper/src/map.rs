@@ -209,10 +209,7 @@ impl OccupancyMap {
     /// [`Self::take_update`] without the values: the box only (for a caller that has
     /// nobody to send them to, and so saves reading every cell of it).
     pub fn take_update_region(&mut self, now_s: f64) -> Option<Region> {
-        let region = match (self.dirty.take(), self.decaying) {
-            (Some(a), Some(b)) => a.union(&b),
-            (a, b) => a.or(b)?,
-        };
+        let region = Region::union_of(self.dirty.take(), self.decaying)?;
         // Once the newest evidence is old enough to have decayed completely, nothing in
         // the decaying box can change any more.
         let full_decay_s =
@@ -225,10 +222,7 @@ impl OccupancyMap {
 
     /// Region touched since the last `take_update`, without resetting it.
     pub fn dirty_region(&self) -> Option<Region> {
-        match (self.dirty, self.decaying) {
-            (Some(a), Some(b)) => Some(a.union(&b)),
-            (a, b) => a.or(b),
-        }
+        Region::union_of(self.dirty, self.decaying)
     }
 
     /// Add `l` to cell `i` at time `now_s`: decay what is there, add, clamp.
