@@ -19,7 +19,7 @@ use factory_coordinator::{
 };
 use factory_node::clock::Clock;
 use factory_node::diagnostics::{Diagnostics, Level, Status};
-use factory_node::params::{check_not_empty, check_range, ParamError, Validate};
+use factory_node::params::{check_not_empty, check_range, factory_path, ParamError, Validate};
 use factory_node::r2r::factory_interfaces::action::ExecuteTask;
 use factory_node::r2r::factory_interfaces::msg::{
     FactoryKpis, RobotStatus, TaskAssignment, TaskRequest as TaskRequestMsg,
@@ -32,7 +32,6 @@ use futures::stream::{BoxStream, StreamExt};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
-use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
@@ -203,15 +202,6 @@ fn invalid(key: &str, value: &str, allowed: &str) -> ParamError {
 fn mode(name: &str) -> Result<AssignmentMode, ParamError> {
     AssignmentMode::parse(name)
         .ok_or_else(|| invalid("mode", name, &format!("must be one of {}", AssignmentMode::NAMES.join(", "))))
-}
-
-/// `factory_file` as a path: relative paths are taken from $FACTORY_ROOT when it is set.
-fn factory_path(file: &str) -> PathBuf {
-    let path = PathBuf::from(file);
-    match std::env::var_os("FACTORY_ROOT") {
-        Some(root) if path.is_relative() => PathBuf::from(root).join(path),
-        _ => path,
-    }
 }
 
 fn main() -> std::process::ExitCode {

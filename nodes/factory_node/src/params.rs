@@ -17,6 +17,16 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
+/// A path parameter as a path: relative paths are taken from `$FACTORY_ROOT` when it
+/// is set (the launch files set it to the checkout), else from the working directory.
+pub fn factory_path(path: &str) -> PathBuf {
+    let path = PathBuf::from(path);
+    match std::env::var_os("FACTORY_ROOT") {
+        Some(root) if path.is_relative() => PathBuf::from(root).join(path),
+        _ => path,
+    }
+}
+
 /// Why the parameters of a node could not be loaded.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ParamError {

@@ -14,7 +14,7 @@ mod ros_convert;
 
 use factory_node::clock::Clock;
 use factory_node::diagnostics::{Diagnostics, Level, Status};
-use factory_node::params::{check_not_empty, check_range, ParamError, Validate};
+use factory_node::params::{check_not_empty, check_range, factory_path, ParamError, Validate};
 use factory_node::r2r::qos::ReliabilityPolicy;
 use factory_node::r2r::{log_error, log_info, log_warn, QosProfile};
 use factory_node::{run_node, NodeContext, NodeError, NodeHandle};
@@ -109,14 +109,6 @@ fn invalid(key: &str, value: &str, allowed: &str) -> ParamError {
     ParamError::Invalid { key: key.into(), value: value.into(), allowed: allowed.into() }
 }
 
-fn resolve(path: &str) -> PathBuf {
-    let path = PathBuf::from(path);
-    match std::env::var_os("FACTORY_ROOT") {
-        Some(root) if path.is_relative() => PathBuf::from(root).join(path),
-        _ => path,
-    }
-}
-
 /// Station ids in line order from the twin's layout (`stations: [{id: ...}, ...]`).
 fn line_order(file: &Path) -> Result<Vec<String>, String> {
     #[derive(Deserialize)]
@@ -137,7 +129,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result<(), NodeError>>, NodeError> {
-    let output_dir = resolve(&p.output_dir);
+    let output_dir = factory_path(&p.output_dir);
     std::fs::create_dir_all(&output_dir).map_err(|e| {
         NodeError::Params(invalid(
             "output_dir",
@@ -148,7 +140,7 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
     let line = if p.factory_file.trim().is_empty() {
         Vec::new()
     } else {
-        let file = resolve(&p.factory_file);
+        let file = factory_path(&p.factory_file);
         line_order(&file).map_err(|reason| {
             NodeError::Params(invalid(
                 "factory_file",

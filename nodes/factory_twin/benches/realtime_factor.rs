@@ -7,8 +7,9 @@
 //! component, robots doing a seeded random walk with 360-ray scans at 10 Hz, stepped
 //! at 50 Hz (dt = 20 ms). Rows with `cam_hz` > 0 add an inspection camera at every
 //! station (1280x1024 rgb8 + 320x256 mono16 thermal, frames while a part is there).
-//! The render cost per part and per frame is timed on its own at the end. Figures are
-//! printed, never asserted.
+//! The render cost per part and per frame is timed on its own at the end. Rows run on
+//! one thread unless `threads` says otherwise (`World::set_sensor_threads`: scans and
+//! frames on a pool). Figures are printed, never asserted.
 
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -86,8 +87,9 @@ struct Figures {
     frames_per_sim_s: f64,
 }
 
-fn measure(robots: usize, laser_hz: f64, cam_hz: f64, sim_s: f64) -> Result<Figures, String> {
+fn measure(robots: usize, laser_hz: f64, cam_hz: f64, sim_s: f64, threads: usize) -> Result<Figures, String> {
     let mut w = World::from_yaml_str(&factory_yaml(robots, laser_hz, cam_hz)).map_err(|e| e.to_string())?;
+    w.set_sensor_threads(threads).map_err(|e| e.to_string())?;
     let ids: Vec<String> = w.robots().iter().map(|r| r.id().to_string()).collect();
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let steps_per_cmd = (1.0 / DT) as usize;
@@ -162,25 +164,28 @@ fn render_cost() -> Result<(f64, f64), String> {
 fn main() {
     // `cargo bench` passes `--bench`; a number selects the rows with that many robots.
     let only: Option<usize> = std::env::args().skip(1).find_map(|a| a.parse().ok());
-    println!("factory_twin real-time factor (one thread, dt = {DT} s, {STATIONS} stations, 360-ray scans, 4096-sample chunks at 1 Hz)");
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("factory_twin real-time factor (dt = {DT} s, {STATIONS} stations, 360-ray scans, 4096-sample chunks at 1 Hz; {cores} cores)");
     println!(
-        "{:>7} {:>9} {:>8} {:>12} {:>10} {:>11} {:>12} {:>10}",
-        "robots", "scan_hz", "cam_hz", "step_us", "RTF(x)", "scans/s", "chunks/s", "frames/s"
+        "{:>7} {:>9} {:>8} {:>8} {:>12} {:>10} {:>11} {:>12} {:>10}",
+        "robots", "scan_hz", "cam_hz", "threads", "step_us", "RTF(x)", "scans/s", "chunks/s", "frames/s"
     );
-    let rows: &[(usize, f64, f64, f64)] = &[
-        (50, 10.0, 0.0, 60.0),
-        (50, 10.0, 2.0, 60.0),
-        (50, 0.0, 0.0, 60.0),
-        (50, 0.0, 2.0, 60.0),
-        (10, 10.0, 0.0, 30.0),
-        (100, 10.0, 0.0, 30.0),
-        (200, 10.0, 0.0, 20.0),
-        (500, 10.0, 0.0, 10.0),
+    // (robots, scan Hz, camera Hz, simulated s, sensor threads)
+    let rows: &[(usize, f64, f64, f64, usize)] = &[
+        (50, 10.0, 0.0, 60.0, 1),
+        (50, 10.0, 2.0, 60.0, 1),
+        (50, 10.0, 2.0, 60.0, cores),
+        (50, 0.0, 0.0, 60.0, 1),
+        (50, 0.0, 2.0, 60.0, 1),
+        (10, 10.0, 0.0, 30.0, 1),
+        (100, 10.0, 0.0, 30.0, 1),
+        (200, 10.0, 0.0, 20.0, 1),
+        (500, 10.0, 0.0, 10.0, 1),
     ];
-    for &(robots, hz, cam_hz, sim_s) in rows.iter().filter(|r| only.map_or(true, |n| n == r.0)) {
-        match measure(robots, hz, cam_hz, sim_s) {
+    for &(robots, hz, cam_hz, sim_s, threads) in rows.iter().filter(|r| only.map_or(true, |n| n == r.0)) {
+        match measure(robots, hz, cam_hz, sim_s, threads) {
             Ok(f) => println!(
-                "{robots:>7} {hz:>9.0} {cam_hz:>8.0} {:>12.1} {:>10.1} {:>11.0} {:>12.0} {:>10.1}",
+                "{robots:>7} {hz:>9.0} {cam_hz:>8.0} {threads:>8} {:>12.1} {:>10.1} {:>11.0} {:>12.0} {:>10.1}",
                 f.step_us, f.rtf, f.scans_per_sim_s, f.chunks_per_sim_s, f.frames_per_sim_s
             ),
             Err(e) => println!("{robots:>7} failed: {e}"),

@@ -551,16 +551,24 @@ pub fn thermal_frame(
     ox: u32,
     oy: u32,
 ) -> ImageBuffer {
-    let (w, h) = (t.width_px, t.height_px);
-    let mut data = Vec::with_capacity((2 * w * h) as usize);
-    for v in 0..h {
-        let row = ((v + oy) * (w + pad) + ox) as usize;
-        for u in 0..w {
-            let b = base.get((v * w + u) as usize).copied().unwrap_or(0);
-            let n = noise.get(row + u as usize).copied().map_or(0, i32::from);
-            let val = (b + n).clamp(0, i32::from(u16::MAX)) as u16;
-            data.extend_from_slice(&val.to_le_bytes());
+    let (w, h) = (t.width_px as usize, t.height_px as usize);
+    let mut data = vec![0u8; 2 * w * h];
+    let pixel = |out: &mut [u8], b: i32, n: i16| {
+        let val = (b + i32::from(n)).clamp(0, i32::from(u16::MAX)) as u16;
+        out.copy_from_slice(&val.to_le_bytes());
+    };
+    for (v, (out_row, base_row)) in data.chunks_exact_mut(2 * w).zip(base.chunks_exact(w)).enumerate() {
+        let start = (v + oy as usize) * (w + pad as usize) + ox as usize;
+        match noise.get(start..start + w) {
+            Some(noise_row) => {
+                for ((out, &b), &n) in out_row.chunks_exact_mut(2).zip(base_row).zip(noise_row) {
+                    pixel(out, b, n);
+                }
+            }
+            // A tile too small for the offset (not built by thermal_noise_tile): no noise.
+            None => out_row.chunks_exact_mut(2).zip(base_row).for_each(|(out, &b)| pixel(out, b, 0)),
         }
     }
+    let (w, h) = (t.width_px, t.height_px);
     ImageBuffer { encoding: Encoding::Mono16, width: w, height: h, step: 2 * w, data }
 }

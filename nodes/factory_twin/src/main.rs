@@ -14,7 +14,7 @@
 
 mod ros_convert;
 
-use factory_node::params::{check_range, ParamError, Validate};
+use factory_node::params::{check_range, factory_path, ParamError, Validate};
 use factory_node::r2r::factory_interfaces::msg::{
     EnergyState, InspectionResult, MachineTelemetry, MaintenanceEvent, StationState, TorqueTrace,
 };
@@ -33,7 +33,6 @@ use factory_twin::{Event, FactoryConfig, World};
 use futures::stream::{select_all, BoxStream};
 use futures::{FutureExt, StreamExt};
 use std::future::Future;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, serde::Deserialize)]
@@ -63,6 +62,8 @@ struct Params {
     /// component faults that override the layout's, `;`-separated entries of
     /// `machine/component mode [key=value ...]` (FactoryConfig::inject_faults); "" = none
     inject_faults: String,
+    /// threads taking laser scans and camera frames; 0 = one per CPU core
+    sensor_threads: i64,
 }
 
 impl Default for Params {
@@ -79,6 +80,7 @@ impl Default for Params {
             storage_dispatch: true,
             robot_count: -1,
             inject_faults: String::new(),
+            sensor_threads: 0,
         }
     }
 }
@@ -91,6 +93,7 @@ impl Validate for Params {
         check_range("marker_period_s", self.marker_period_s, 0.1, 60.0, "s")?;
         check_range("duration_s", self.duration_s, 0.0, 1.0e7, "s")?;
         check_range("progress_period_s", self.progress_period_s, 1.0, 1.0e6, "s")?;
+        check_range("sensor_threads", self.sensor_threads, 0, 256, "")?;
         for (key, value, allowed) in [
             ("seed", self.seed, "must be >= 0, or -1 for the layout's seed"),
             ("robot_count", self.robot_count, "must be >= 0, or -1 for every robot of the layout"),
@@ -134,16 +137,8 @@ fn clock_text(seconds: f64) -> String {
     format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
 }
 
-fn resolve(path: &str) -> PathBuf {
-    let path = PathBuf::from(path);
-    match std::env::var_os("FACTORY_ROOT") {
-        Some(root) if path.is_relative() => PathBuf::from(root).join(path),
-        _ => path,
-    }
-}
-
 fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result<(), NodeError>>, NodeError> {
-    let file = resolve(&p.factory_file);
+    let file = factory_path(&p.factory_file);
     let invalid_layout = |e: factory_twin::ConfigError| {
         NodeError::Params(ParamError::Invalid {
             key: "factory_file".into(),
@@ -167,9 +162,16 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
     })?;
     let mut world = World::new(cfg).map_err(invalid_layout)?;
     world.set_storage_dispatch(p.storage_dispatch);
+    let sensor_threads = match usize::try_from(p.sensor_threads) {
+        Ok(0) | Err(_) => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        Ok(n) => n,
+    };
+    world
+        .set_sensor_threads(sensor_threads)
+        .map_err(|e| NodeError::failed(format!("no sensor thread pool of {sensor_threads}: {e}")))?;
     log_info!(
         ctx.logger(),
-        "seed {}, {} robots, storage dispatch {}",
+        "seed {}, {} robots, {sensor_threads} sensor threads, storage dispatch {}",
         world.config().seed,
         world.robots().len(),
         if p.storage_dispatch { "on" } else { "off (no energy management)" }
@@ -263,7 +265,7 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
                 respond(req, reply, &logger);
             }
 
-            let out =
+            let mut out =
                 world.step(p.step_s).map_err(|e| NodeError::failed(format!("twin step failed: {e}")))?;
             let now = world.time_s();
             clock_pub.publish(&Clock { clock: ros_convert::time(now) })?;
@@ -279,21 +281,19 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
                     publisher.publish(&ros_convert::torque_trace(record, cfg.target_torque_nm))?;
                 }
             }
-            for frame in &out.frames {
+            for frame in std::mem::take(&mut out.frames) {
                 let Some(publishers) = cameras.get(frame.camera) else { continue };
+                let truth = ros_convert::inspection_truth(&frame);
+                let stamp_s = frame.stamp_s;
                 publishers.image.publish(&ros_convert::image(
-                    &frame.image,
-                    frame.stamp_s,
+                    frame.image,
+                    stamp_s,
                     &publishers.image_frame,
                 ))?;
-                if let (Some(publisher), Some(thermal)) = (&publishers.thermal, &frame.thermal) {
-                    publisher.publish(&ros_convert::image(
-                        thermal,
-                        frame.stamp_s,
-                        &publishers.thermal_frame,
-                    ))?;
+                if let (Some(publisher), Some(thermal)) = (&publishers.thermal, frame.thermal) {
+                    publisher.publish(&ros_convert::image(thermal, stamp_s, &publishers.thermal_frame))?;
                 }
-                truth_pub.publish(&ros_convert::inspection_truth(frame))?;
+                truth_pub.publish(&truth)?;
             }
             for chunk in &out.telemetry {
                 telemetry_pub.publish(&ros_convert::telemetry(chunk))?;

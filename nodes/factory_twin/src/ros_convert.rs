@@ -321,8 +321,9 @@ pub fn markers(world: &World, now: f64) -> MarkerArray {
     MarkerArray { markers }
 }
 
-/// sensor_msgs/Image of a twin image buffer (rgb8 or mono16 little-endian).
-pub fn image(buf: &ImageBuffer, now: f64, frame_id: &str) -> Image {
+/// sensor_msgs/Image of a twin image buffer (rgb8 or mono16 little-endian); the pixels
+/// move into the message (a frame is megabytes: no copy).
+pub fn image(buf: ImageBuffer, now: f64, frame_id: &str) -> Image {
     Image {
         header: header(now, frame_id),
         height: buf.height,
@@ -330,7 +331,7 @@ pub fn image(buf: &ImageBuffer, now: f64, frame_id: &str) -> Image {
         encoding: buf.encoding.as_str().to_string(),
         is_bigendian: 0,
         step: buf.step,
-        data: buf.data.clone(),
+        data: buf.data,
     }
 }
 

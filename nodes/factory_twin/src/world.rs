@@ -2,10 +2,12 @@
 //! `step(dt)`. Time is only ever what the caller passes in; nothing reads a clock.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
+use rayon::prelude::*;
 
 use crate::arm::JointTrajectory;
 use crate::camera::CameraFrame;
@@ -136,6 +138,8 @@ pub struct World {
     max_radius_m: f64,
     #[cfg(feature = "camera")]
     cameras: Vec<CameraState>,
+    /// threads for laser scans and camera frames (None: the caller's thread)
+    sensor_pool: Option<Arc<rayon::ThreadPool>>,
 }
 
 // Independent random streams per subsystem, so adding a robot does not change the
@@ -291,7 +295,24 @@ impl World {
             max_radius_m,
             #[cfg(feature = "camera")]
             cameras,
+            sensor_pool: None,
         })
+    }
+
+    /// Takes laser scans and camera frames on `threads` threads (1, the default: on the
+    /// caller's thread). The output is the same for any count.
+    pub fn set_sensor_threads(&mut self, threads: usize) -> Result<(), rayon::ThreadPoolBuildError> {
+        self.sensor_pool = if threads > 1 {
+            Some(Arc::new(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .thread_name(|i| format!("twin_sensors_{i}"))
+                    .build()?,
+            ))
+        } else {
+            None
+        };
+        Ok(())
     }
 
     // ------------------------------------------------------------------ accessors
@@ -579,29 +600,40 @@ impl World {
 
         self.time_s = t_end;
 
-        // 4. Sensors that fell due. Lasers and cameras use disjoint parts of the world and
-        // each writes only its own output, so with both due the cameras run on a second
-        // thread meanwhile: the result is the same as one after the other.
+        // 4. Sensors that fell due. Each robot's scan and each camera's frames read the
+        // world and write only their own state and output, so on the sensor pool they run
+        // in parallel; outputs are gathered in robot and camera order, so the result is
+        // the same bytes as on one thread.
+        let pool = self.sensor_pool.clone();
         let (robots, rngs, floor) = (&mut self.robots, &mut self.robot_rngs, &self.floor);
         #[cfg(feature = "camera")]
         {
             let (cameras, line, seed) = (&mut self.cameras, &self.line, self.cfg.seed);
             let mut seen = StepOutput::default();
-            if cameras.is_empty() || !robots.iter().any(|r| Self::scan_due(r, t_end)) {
-                Self::take_scans(robots, rngs, floor, t_end, &mut out.scans);
-                Self::take_frames(cameras, line, seed, t_end, &mut seen);
-            } else {
-                std::thread::scope(|scope| {
-                    scope.spawn(|| Self::take_frames(cameras, line, seed, t_end, &mut seen));
-                    Self::take_scans(robots, rngs, floor, t_end, &mut out.scans);
-                });
+            let scans = &mut out.scans;
+            match pool.as_deref() {
+                Some(pool) => {
+                    pool.install(|| {
+                        rayon::join(
+                            || Self::take_scans(robots, rngs, floor, t_end, true, scans),
+                            || Self::take_frames(cameras, line, seed, t_end, true, &mut seen),
+                        )
+                    });
+                }
+                None => {
+                    Self::take_scans(robots, rngs, floor, t_end, false, scans);
+                    Self::take_frames(cameras, line, seed, t_end, false, &mut seen);
+                }
             }
             out.frames.append(&mut seen.frames);
             out.fastenings.append(&mut seen.fastenings);
             out.events.append(&mut seen.events);
         }
         #[cfg(not(feature = "camera"))]
-        Self::take_scans(robots, rngs, floor, t_end, &mut out.scans);
+        match pool.as_deref() {
+            Some(pool) => pool.install(|| Self::take_scans(robots, rngs, floor, t_end, true, &mut out.scans)),
+            None => Self::take_scans(robots, rngs, floor, t_end, false, &mut out.scans),
+        }
         let tel = self.cfg.telemetry.clone();
         for m in &mut self.machines {
             if self.time_s >= m.next_telemetry_s {
@@ -747,67 +779,91 @@ impl World {
     /// downstream) is imaged at the camera rate, the first frame when it arrives. Its
     /// scene is drawn from (seed, camera, part id) and painted once.
     #[cfg(feature = "camera")]
-    fn take_frames(cameras: &mut [CameraState], line: &Line, seed: u64, now: f64, out: &mut StepOutput) {
-        for cam in cameras {
-            let Some(st) = line.stations.get(cam.station) else { continue };
-            let part = st.current.as_ref().map(|(p, _)| p).or(st.done.as_ref());
-            let Some(part) = part.filter(|p| cam.variants.contains(&p.variant)) else {
-                cam.current = None;
-                continue;
-            };
-            if cam.current.as_ref().map(|c| c.scene.part_id) != Some(part.id) {
-                let cfg = cam.renderer.config();
-                let settle_s = if cfg.fastening.is_some() { FASTENING_TO_IMAGE_S } else { 0.0 };
-                let variant = line.variants().get(part.variant).cloned().unwrap_or_default();
-                let mut rng = crate::camera::part_rng(seed, cam.renderer.camera(), part.id);
-                let scene = crate::camera::sample_scene(cfg, &mut rng, part.id, &variant);
-                if let (Some(f), Some(spec)) = (&cfg.fastening, &scene.fastening) {
-                    out.fastenings.push(FasteningRecord {
-                        camera: cam.renderer.camera(),
-                        station_id: st.cfg.id.clone(),
-                        part_id: part.id,
-                        part_type: variant.clone(),
-                        stamp_s: now,
-                        trace: crate::fastening::run_down(f, spec),
-                    });
-                }
-                match cam.renderer.render_part(&scene) {
-                    Ok(r) => cam.current = Some(r),
-                    Err(e) => {
-                        cam.current = None;
-                        out.events.push(Event::CameraError {
-                            stamp_s: now,
-                            station_id: st.cfg.id.clone(),
-                            message: e.to_string(),
-                        });
-                        continue;
-                    }
-                }
-                // With a nutrunner, the first image once the fastening is done and its
-                // trace is out.
-                cam.next_frame_s = now + settle_s;
-                cam.frames_of_part = 0;
-            }
-            let frames_per_part = cam.renderer.config().frames_per_part;
-            if now + 1e-9 < cam.next_frame_s || (frames_per_part > 0 && cam.frames_of_part >= frames_per_part)
-            {
-                continue;
-            }
-            cam.frames_of_part += 1;
-            let period = 1.0 / cam.renderer.config().rate_hz;
-            cam.next_frame_s += period;
-            if cam.next_frame_s <= now {
-                cam.next_frame_s = now + period;
-            }
-            let Some(part) = &cam.current else { continue };
-            match cam.renderer.frame(part, now) {
-                Ok(f) => out.frames.push(f),
-                Err(e) => out.events.push(Event::CameraError {
-                    stamp_s: now,
+    fn take_frames(
+        cameras: &mut [CameraState],
+        line: &Line,
+        seed: u64,
+        now: f64,
+        parallel: bool,
+        out: &mut StepOutput,
+    ) {
+        let one = |cam: &mut CameraState| {
+            let mut seen = StepOutput::default();
+            Self::take_camera_frames(cam, line, seed, now, &mut seen);
+            seen
+        };
+        let seen: Vec<StepOutput> = if parallel {
+            cameras.par_iter_mut().map(one).collect()
+        } else {
+            cameras.iter_mut().map(one).collect()
+        };
+        for mut s in seen {
+            out.frames.append(&mut s.frames);
+            out.fastenings.append(&mut s.fastenings);
+            out.events.append(&mut s.events);
+        }
+    }
+
+    /// One camera's part of [`Self::take_frames`].
+    #[cfg(feature = "camera")]
+    fn take_camera_frames(cam: &mut CameraState, line: &Line, seed: u64, now: f64, out: &mut StepOutput) {
+        let Some(st) = line.stations.get(cam.station) else { return };
+        let part = st.current.as_ref().map(|(p, _)| p).or(st.done.as_ref());
+        let Some(part) = part.filter(|p| cam.variants.contains(&p.variant)) else {
+            cam.current = None;
+            return;
+        };
+        if cam.current.as_ref().map(|c| c.scene.part_id) != Some(part.id) {
+            let cfg = cam.renderer.config();
+            let settle_s = if cfg.fastening.is_some() { FASTENING_TO_IMAGE_S } else { 0.0 };
+            let variant = line.variants().get(part.variant).cloned().unwrap_or_default();
+            let mut rng = crate::camera::part_rng(seed, cam.renderer.camera(), part.id);
+            let scene = crate::camera::sample_scene(cfg, &mut rng, part.id, &variant);
+            if let (Some(f), Some(spec)) = (&cfg.fastening, &scene.fastening) {
+                out.fastenings.push(FasteningRecord {
+                    camera: cam.renderer.camera(),
                     station_id: st.cfg.id.clone(),
-                    message: e.to_string(),
-                }),
+                    part_id: part.id,
+                    part_type: variant.clone(),
+                    stamp_s: now,
+                    trace: crate::fastening::run_down(f, spec),
+                });
             }
+            match cam.renderer.render_part(&scene) {
+                Ok(r) => cam.current = Some(r),
+                Err(e) => {
+                    cam.current = None;
+                    out.events.push(Event::CameraError {
+                        stamp_s: now,
+                        station_id: st.cfg.id.clone(),
+                        message: e.to_string(),
+                    });
+                    return;
+                }
+            }
+            // With a nutrunner, the first image once the fastening is done and its
+            // trace is out.
+            cam.next_frame_s = now + settle_s;
+            cam.frames_of_part = 0;
+        }
+        let frames_per_part = cam.renderer.config().frames_per_part;
+        if now + 1e-9 < cam.next_frame_s || (frames_per_part > 0 && cam.frames_of_part >= frames_per_part) {
+            return;
+        }
+        cam.frames_of_part += 1;
+        let period = 1.0 / cam.renderer.config().rate_hz;
+        cam.next_frame_s += period;
+        if cam.next_frame_s <= now {
+            cam.next_frame_s = now + period;
+        }
+        let Some(part) = &cam.current else { return };
+        match cam.renderer.frame(part, now) {
+            Ok(f) => out.frames.push(f),
+            Err(e) => out.events.push(Event::CameraError {
+                stamp_s: now,
+                station_id: st.cfg.id.clone(),
+                message: e.to_string(),
+            }),
         }
     }
 
@@ -820,39 +876,50 @@ impl World {
         rngs: &mut [ChaCha8Rng],
         floor: &Floor,
         now: f64,
+        parallel: bool,
         scans: &mut Vec<ScanOutput>,
     ) {
-        let due: Vec<usize> = (0..robots.len()).filter(|&i| Self::scan_due(&robots[i], now)).collect();
-        if due.is_empty() {
+        if !robots.iter().any(|r| Self::scan_due(r, now)) {
             return;
         }
         let circles: Vec<Circle> =
             robots.iter().map(|r| Circle { x: r.pose.x, y: r.pose.y, r: r.params.radius_m }).collect();
-        for i in due {
-            let r = &robots[i];
-            let l = r.laser;
-            let near: Vec<Circle> = circles_in_range(r.pose.x, r.pose.y, l.range_max, &circles)
-                .into_iter()
-                .filter(|c| !(c.x == r.pose.x && c.y == r.pose.y))
-                .collect();
-            let mut ranges =
-                floor.scan(&r.pose, l.angle_min, l.angle_increment, l.n_rays, l.range_max, &near);
-            if l.noise_std_m > 0.0 {
-                if let (Ok(noise), Some(rng)) = (Normal::new(0.0, l.noise_std_m), rngs.get_mut(i)) {
-                    for x in ranges.iter_mut().filter(|x| x.is_finite()) {
-                        let v = f64::from(*x) + noise.sample(rng);
-                        *x = v.clamp(l.range_min, l.range_max) as f32;
-                    }
+        let scan_one = |(i, (robot, rng)): (usize, (&mut Robot, &mut ChaCha8Rng))| {
+            Self::scan_due(robot, now)
+                .then(|| ScanOutput { robot: i, scan: Self::scan(robot, rng, floor, &circles, now) })
+        };
+        if parallel {
+            scans.par_extend(robots.par_iter_mut().zip(rngs.par_iter_mut()).enumerate().filter_map(scan_one));
+        } else {
+            scans.extend(robots.iter_mut().zip(rngs.iter_mut()).enumerate().filter_map(scan_one));
+        }
+    }
+
+    /// A scan of `robot`'s laser against the floor and the other robots (`circles`
+    /// holds every robot, this one included), with the robot's range noise.
+    fn scan(robot: &mut Robot, rng: &mut ChaCha8Rng, floor: &Floor, circles: &[Circle], now: f64) -> Scan {
+        let l = robot.laser;
+        let (x, y) = (robot.pose.x, robot.pose.y);
+        let near: Vec<Circle> = circles_in_range(x, y, l.range_max, circles)
+            .into_iter()
+            .filter(|c| !(c.x == x && c.y == y))
+            .collect();
+        let mut ranges =
+            floor.scan(&robot.pose, l.angle_min, l.angle_increment, l.n_rays, l.range_max, &near);
+        if l.noise_std_m > 0.0 {
+            if let Ok(noise) = Normal::new(0.0, l.noise_std_m) {
+                for r in ranges.iter_mut().filter(|r| r.is_finite()) {
+                    let v = f64::from(*r) + noise.sample(rng);
+                    *r = v.clamp(l.range_min, l.range_max) as f32;
                 }
             }
-            let scan = Scan { stamp_s: now, ranges };
-            let r = &mut robots[i];
-            r.next_scan_s += l.scan_time_s;
-            if r.next_scan_s <= now {
-                r.next_scan_s = now + l.scan_time_s;
-            }
-            r.last_scan = Some(scan.clone());
-            scans.push(ScanOutput { robot: i, scan });
         }
+        let scan = Scan { stamp_s: now, ranges };
+        robot.next_scan_s += l.scan_time_s;
+        if robot.next_scan_s <= now {
+            robot.next_scan_s = now + l.scan_time_s;
+        }
+        robot.last_scan = Some(scan.clone());
+        scan
     }
 }

@@ -356,3 +356,35 @@ fn camera_config_errors_name_key_value_and_rule() {
     };
     assert!(msg.contains("colour"), "{msg}");
 }
+
+#[test]
+fn sensor_threads_give_the_same_bytes_as_one_thread() {
+    // Two cameras and three moving robots with lasers; scans and frames taken on a
+    // pool of three threads must equal the single-thread run, frame for frame.
+    let run = |threads: usize| {
+        let mut w = world_with_camera("  - station: s3\n    rate_hz: 4.0\n    thermal: {}\n");
+        w.set_sensor_threads(threads).unwrap_or_else(|e| panic!("{e}"));
+        let ids: Vec<String> = w.robots().iter().map(|r| r.id().to_string()).collect();
+        let mut outs = Vec::new();
+        for k in 0..(60.0 / 0.05) as usize {
+            if k % 40 == 0 {
+                let turn = if k % 80 == 0 { 0.4 } else { -0.4 };
+                for id in &ids {
+                    let t = factory_twin::Twist2::new(0.3, 0.0, turn);
+                    w.set_cmd_vel(id, t).unwrap_or_else(|e| panic!("{e}"));
+                }
+            }
+            outs.push(w.step(0.05).unwrap_or_else(|e| panic!("{e}")));
+        }
+        outs
+    };
+    let (one, pooled) = (run(1), run(3));
+    let frames: usize = one.iter().map(|o| o.frames.len()).sum();
+    let scans: usize = one.iter().map(|o| o.scans.len()).sum();
+    assert!(frames > 20 && scans > 1000, "{frames} frames, {scans} scans");
+    assert!(one.iter().flat_map(|o| &o.frames).any(|f| f.station_id == "s3"));
+    assert_eq!(one.len(), pooled.len());
+    for (k, (a, b)) in one.iter().zip(&pooled).enumerate() {
+        assert!(a == b, "step {k} differs with three sensor threads");
+    }
+}

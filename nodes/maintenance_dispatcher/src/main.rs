@@ -15,7 +15,9 @@ mod ros_convert;
 
 use factory_node::clock::Clock;
 use factory_node::diagnostics::{Diagnostics, Level, Status};
-use factory_node::params::{check_not_empty, check_range, strict_section, ParamError, Validate};
+use factory_node::params::{
+    check_not_empty, check_range, factory_path, strict_section, ParamError, Validate,
+};
 use factory_node::r2r::factory_interfaces::msg::{
     MachineHealth as MachineHealthMsg, MachineTelemetry, MaintenanceEvent, StationState as StationStateMsg,
     TaskRequest, WorkOrder as WorkOrderMsg,
@@ -32,7 +34,6 @@ use ros_convert::{Layout, StationTable};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// Log the first chunk rejected for a reason, then every this many of them.
@@ -136,14 +137,6 @@ fn value_at<'a>(root: &'a serde_yaml::Value, path: &str) -> Option<&'a serde_yam
     Some(v)
 }
 
-fn resolve(path: &str) -> PathBuf {
-    let path = PathBuf::from(path);
-    match std::env::var_os("FACTORY_ROOT") {
-        Some(root) if path.is_relative() => PathBuf::from(root).join(path),
-        _ => path,
-    }
-}
-
 fn main() -> std::process::ExitCode {
     run_node("maintenance_dispatcher", setup)
 }
@@ -155,7 +148,7 @@ enum Input {
 }
 
 fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result<(), NodeError>>, NodeError> {
-    let file = resolve(&p.factory_file);
+    let file = factory_path(&p.factory_file);
     let bad_file = |reason: String| {
         NodeError::Params(invalid(
             "factory_file",

@@ -17,7 +17,7 @@ mod ros_convert;
 use factory_node::clock::Clock;
 use factory_node::diagnostics::{Diagnostics, Level, Status};
 use factory_node::lifecycle::State;
-use factory_node::params::{check_not_empty, check_range, ParamError, Validate};
+use factory_node::params::{check_not_empty, check_range, factory_path, ParamError, Validate};
 use factory_node::r2r::factory_interfaces::action::{ExecuteTask, PlanArmMotion};
 use factory_node::r2r::factory_interfaces::msg::{MaintenanceEvent, RobotStatus};
 use factory_node::r2r::factory_interfaces::srv::StartMaintenance;
@@ -277,10 +277,7 @@ fn robot_capabilities(p: &Params) -> Result<Vec<String>, NodeError> {
     if p.factory_file.is_empty() {
         return Ok(p.capabilities.clone());
     }
-    let mut path = std::path::PathBuf::from(&p.factory_file);
-    if let (true, Some(root)) = (path.is_relative(), std::env::var_os("FACTORY_ROOT")) {
-        path = std::path::PathBuf::from(root).join(path);
-    }
+    let path = factory_path(&p.factory_file);
     let invalid = |allowed: String| {
         NodeError::Params(ParamError::Invalid {
             key: "factory_file".into(),

@@ -17,12 +17,13 @@
 //! algorithms live in the library crate; this file is wiring.
 
 use std::future::Future;
-use std::path::PathBuf;
 use std::time::Instant;
 
 use factory_node::clock::Clock;
 use factory_node::diagnostics::{Diagnostics, Level, Status};
-use factory_node::params::{check_not_empty, check_range, strict_section, ParamError, Validate};
+use factory_node::params::{
+    check_not_empty, check_range, factory_path, strict_section, ParamError, Validate,
+};
 use factory_node::r2r::diagnostic_msgs::msg::KeyValue;
 use factory_node::r2r::factory_interfaces::msg::{
     Defect as DefectMsg, InspectionResult, StationState as StationStateMsg, TaskRequest, TaskStep,
@@ -85,14 +86,6 @@ impl Validate for Params {
     }
 }
 
-fn resolve(path: &str) -> PathBuf {
-    let path = PathBuf::from(path);
-    match std::env::var_os("FACTORY_ROOT") {
-        Some(root) if path.is_relative() => PathBuf::from(root).join(path),
-        _ => path,
-    }
-}
-
 fn main() -> std::process::ExitCode {
     run_node("quality_inspector", setup)
 }
@@ -128,7 +121,7 @@ struct Station {
 }
 
 fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result<(), NodeError>>, NodeError> {
-    let file = resolve(&p.factory_file);
+    let file = factory_path(&p.factory_file);
     let bad = |key: &str, value: String, reason: String| {
         NodeError::Params(ParamError::Invalid { key: key.into(), value, allowed: reason })
     };
@@ -137,7 +130,7 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
     let configs = stations_from_layout(&text, &p.inspection).map_err(|e| {
         bad("factory_file", file.display().to_string(), format!("must be a valid layout: {e}"))
     })?;
-    let data_dir = resolve(&p.data_dir);
+    let data_dir = factory_path(&p.data_dir);
     let logger = ctx.logger().to_string();
     let mut stations = Vec::new();
     let mut streams = Vec::new();

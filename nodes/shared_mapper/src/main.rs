@@ -18,7 +18,9 @@ mod ros_convert;
 use factory_node::clock::Clock;
 use factory_node::diagnostics::Diagnostics;
 use factory_node::diagnostics::{Level, Status};
-use factory_node::params::{check_not_empty, check_range, strict_section, ParamError, Validate};
+use factory_node::params::{
+    check_not_empty, check_range, factory_path, strict_section, ParamError, Validate,
+};
 use factory_node::r2r::factory_interfaces::srv::PlanFleetPath;
 use factory_node::r2r::geometry_msgs::msg::PoseStamped;
 use factory_node::r2r::nav_msgs::msg::{OccupancyGrid, Odometry, Path};
@@ -226,12 +228,7 @@ fn load_layout(path: &str) -> Result<Layout, NodeError> {
         x: f64,
         y: f64,
     }
-    let mut file = std::path::PathBuf::from(path);
-    if file.is_relative() {
-        if let Some(root) = std::env::var_os("FACTORY_ROOT") {
-            file = std::path::PathBuf::from(root).join(file);
-        }
-    }
+    let file = factory_path(path);
     let fail = |why: String| NodeError::failed(format!("layout_file '{}': {why}", file.display()));
     let text = std::fs::read_to_string(&file).map_err(|e| fail(e.to_string()))?;
     let parsed: LayoutFile = serde_yaml::from_str(&text).map_err(|e| fail(e.to_string()))?;
