@@ -145,6 +145,31 @@ pub struct World {
 // Independent random streams per subsystem, so adding a robot does not change the
 // faults that machines draw.
 const STREAM_ROBOT: u64 = 1 << 32;
+#[cfg(feature = "camera")]
+impl CameraState {
+    /// The part at the camera's station (in work, or finished and waiting for room
+    /// downstream), if it is of a variant this camera images.
+    fn part_in_view<'a>(&self, line: &'a Line) -> Option<&'a crate::line::Part> {
+        let st = line.stations.get(self.station)?;
+        let part = st.current.as_ref().map(|(p, _)| p).or(st.done.as_ref());
+        part.filter(|p| self.variants.contains(&p.variant))
+    }
+
+    /// The next frame of the current part is due (a triggered camera stops after its
+    /// `frames_per_part`).
+    fn frame_due(&self, now: f64) -> bool {
+        let frames_per_part = self.renderer.config().frames_per_part;
+        now + 1e-9 >= self.next_frame_s && !(frames_per_part > 0 && self.frames_of_part >= frames_per_part)
+    }
+
+    /// Something to do this step: a part arrived or left, or a frame is due.
+    fn has_work(&self, line: &Line, now: f64) -> bool {
+        let in_view = self.part_in_view(line).map(|p| p.id);
+        in_view != self.current.as_ref().map(|c| c.scene.part_id)
+            || (in_view.is_some() && self.frame_due(now))
+    }
+}
+
 /// Time from the fastening of a part to its first image at a camera station, s.
 #[cfg(feature = "camera")]
 const FASTENING_TO_IMAGE_S: f64 = 0.5;
@@ -611,7 +636,10 @@ impl World {
             let (cameras, line, seed) = (&mut self.cameras, &self.line, self.cfg.seed);
             let mut seen = StepOutput::default();
             let scans = &mut out.scans;
-            match pool.as_deref() {
+            // Handing a step to the pool costs about 50 us: not for steps with nothing due.
+            let idle = !robots.iter().any(|r| Self::scan_due(r, t_end))
+                && !cameras.iter().any(|c| c.has_work(line, t_end));
+            match pool.as_deref().filter(|_| !idle) {
                 Some(pool) => {
                     pool.install(|| {
                         rayon::join(
@@ -630,7 +658,7 @@ impl World {
             out.events.append(&mut seen.events);
         }
         #[cfg(not(feature = "camera"))]
-        match pool.as_deref() {
+        match pool.as_deref().filter(|_| robots.iter().any(|r| Self::scan_due(r, t_end))) {
             Some(pool) => pool.install(|| Self::take_scans(robots, rngs, floor, t_end, true, &mut out.scans)),
             None => Self::take_scans(robots, rngs, floor, t_end, false, &mut out.scans),
         }
@@ -808,8 +836,7 @@ impl World {
     #[cfg(feature = "camera")]
     fn take_camera_frames(cam: &mut CameraState, line: &Line, seed: u64, now: f64, out: &mut StepOutput) {
         let Some(st) = line.stations.get(cam.station) else { return };
-        let part = st.current.as_ref().map(|(p, _)| p).or(st.done.as_ref());
-        let Some(part) = part.filter(|p| cam.variants.contains(&p.variant)) else {
+        let Some(part) = cam.part_in_view(line) else {
             cam.current = None;
             return;
         };
@@ -846,8 +873,7 @@ impl World {
             cam.next_frame_s = now + settle_s;
             cam.frames_of_part = 0;
         }
-        let frames_per_part = cam.renderer.config().frames_per_part;
-        if now + 1e-9 < cam.next_frame_s || (frames_per_part > 0 && cam.frames_of_part >= frames_per_part) {
+        if !cam.frame_due(now) {
             return;
         }
         cam.frames_of_part += 1;
