@@ -32,6 +32,10 @@ pub const EXIT_FAILURE: u8 = 1;
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 /// How long a stopped node waits for blocking jobs (e.g. a motion plan) before it exits.
 const BLOCKING_WORK_GRACE: Duration = Duration::from_millis(500);
+/// How long the middleware teardown may take once the node has stopped (the lifecycle
+/// shutdown transition gets 1 s of it). With SHUTDOWN_GRACE before it, well inside the
+/// launch runner's 10 s from SIGINT to SIGKILL.
+const TEARDOWN_LIMIT: Duration = Duration::from_millis(2500);
 /// How long one spin of the r2r node may block; bounds the shutdown latency.
 const SPIN_TIMEOUT: Duration = Duration::from_millis(10);
 
@@ -476,36 +480,58 @@ where
             _ = main_shutdown.requested() => Ok(()),
         }
     });
-    let exit = tokio::select! {
+    let status: u8 = tokio::select! {
         signal = wait_for_signal() => {
             r2r::log_info!(&logger, "{signal} received: shutting down");
             shutdown_tx.send_replace(true);
             match tokio::time::timeout(SHUTDOWN_GRACE, &mut main_handle).await {
-                Ok(Ok(Err(e))) => { r2r::log_error!(&logger, "while stopping: {e}"); ExitCode::from(EXIT_FAILURE) }
-                Ok(_) => ExitCode::SUCCESS,
+                Ok(Ok(Err(e))) => { r2r::log_error!(&logger, "while stopping: {e}"); EXIT_FAILURE }
+                Ok(_) => 0,
                 Err(_) => {
                     // Only a task that blocks without awaiting gets here.
                     r2r::log_warn!(&logger, "main task did not stop within {SHUTDOWN_GRACE:?}; aborting it");
                     main_handle.abort();
-                    ExitCode::SUCCESS
+                    0
                 }
             }
         }
         finished = &mut main_handle => {
             shutdown_tx.send_replace(true);
             match finished {
-                Ok(Ok(())) => ExitCode::SUCCESS,
-                Ok(Err(e)) => { r2r::log_error!(&logger, "{e}"); ExitCode::from(EXIT_FAILURE) }
-                Err(e) => { r2r::log_error!(&logger, "main task ended abnormally: {e}"); ExitCode::from(EXIT_FAILURE) }
+                Ok(Ok(())) => 0,
+                Ok(Err(e)) => { r2r::log_error!(&logger, "{e}"); EXIT_FAILURE }
+                Err(e) => { r2r::log_error!(&logger, "main task ended abnormally: {e}"); EXIT_FAILURE }
             }
         }
     };
+    exit_if_teardown_hangs(status, &logger);
+    let exit = ExitCode::from(status);
     // Let the lifecycle run its shutdown transition, then stop spinning.
     let _ = tokio::time::timeout(Duration::from_secs(1), lifecycle_task).await;
     diagnostics_task.abort();
     stop_spinning.store(true, Ordering::Relaxed);
     let _ = tokio::task::spawn_blocking(move || spin_thread.join()).await;
     Ok(exit)
+}
+
+/// The node has stopped; what is left is tearing down the middleware (the lifecycle's
+/// shutdown transition, the r2r node, the rcl context, the DDS participant). A hang
+/// there (seen once: an executor of the nine-robot main job logged `finalized` and was
+/// still alive ten seconds later, killed by the launch runner) must not outlive the
+/// runner's patience: after `TEARDOWN_LIMIT` the process ends with `status` anyway.
+fn exit_if_teardown_hangs(status: u8, logger: &str) {
+    let name = logger.to_string();
+    let watchdog = std::thread::Builder::new().name("teardown-watchdog".into()).spawn(move || {
+        std::thread::sleep(TEARDOWN_LIMIT);
+        eprintln!("[WARN] [{name}]: middleware teardown took over {TEARDOWN_LIMIT:?}: exiting without it");
+        // SAFETY: _exit ends the process at once; no Rust state is touched after it.
+        // Not std::process::exit: it runs atexit handlers and C++ static destructors
+        // (the DDS library's), which may be what hangs.
+        unsafe { libc::_exit(i32::from(status)) }
+    });
+    if let Err(e) = watchdog {
+        eprintln!("[WARN] [{logger}]: no teardown watchdog: {e}");
+    }
 }
 
 fn call_hook(hook: &mut Option<TransitionHook>, t: Transition, from: State) -> HookOutcome {

@@ -44,6 +44,8 @@ struct Params {
     real_time_factor: f64,
     /// simulated seconds per step
     step_s: f64,
+    /// simulated seconds between /clock messages; 0 = every step
+    clock_period_s: f64,
     /// simulated seconds between odom / joint_states / battery / station and energy states
     state_period_s: f64,
     /// wall seconds between marker arrays
@@ -72,6 +74,7 @@ impl Default for Params {
             factory_file: "config/factory.yaml".into(),
             real_time_factor: 1.0,
             step_s: 0.02,
+            clock_period_s: 0.0,
             state_period_s: 0.1,
             marker_period_s: 1.0,
             duration_s: 0.0,
@@ -89,6 +92,7 @@ impl Validate for Params {
     fn validate(&self) -> Result<(), ParamError> {
         check_range("real_time_factor", self.real_time_factor, 0.0, 10_000.0, "")?;
         check_range("step_s", self.step_s, 0.001, 0.5, "s")?;
+        check_range("clock_period_s", self.clock_period_s, 0.0, 1.0, "s")?;
         check_range("state_period_s", self.state_period_s, self.step_s, 60.0, "s")?;
         check_range("marker_period_s", self.marker_period_s, 0.1, 60.0, "s")?;
         check_range("duration_s", self.duration_s, 0.0, 1.0e7, "s")?;
@@ -236,6 +240,7 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
         let (wall_start, sim_start) = (Instant::now(), world.time_s());
         let (mut next_state_s, mut next_marker) = (world.time_s(), Instant::now());
         let mut next_progress_s = world.time_s() + p.progress_period_s;
+        let mut next_clock_s = world.time_s();
         let (mut rejected, mut parts_finished, mut failures) = (0u64, 0u64, 0u64);
         loop {
             // Commands that arrived since the last step; a bad one is logged and dropped.
@@ -268,7 +273,10 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
             let mut out =
                 world.step(p.step_s).map_err(|e| NodeError::failed(format!("twin step failed: {e}")))?;
             let now = world.time_s();
-            clock_pub.publish(&Clock { clock: ros_convert::time(now) })?;
+            if now + 1e-9 >= next_clock_s {
+                clock_pub.publish(&Clock { clock: ros_convert::time(now) })?;
+                next_clock_s = (next_clock_s + p.clock_period_s).max(now);
+            }
             for scan in &out.scans {
                 let robot = &world.robots()[scan.robot];
                 robots[scan.robot].scan.publish(&ros_convert::laser_scan(robot, &scan.scan))?;
