@@ -250,6 +250,10 @@ impl GridPlanner {
     /// it (a neighbour parked closer than the footprint margin, or another robot's
     /// laser marked it), it must still be able to drive away; the escape step is at
     /// most the footprint radius, the distance over which the inflation blocked it.
+    /// For the same reason a goal within `escape_radius_m` of the start is where the
+    /// robot already stands: the path is the straight step to it, whatever the map says
+    /// of the robot's own cells (seen in the main job: a robot at a station, mapped by
+    /// another robot's laser, was refused a path to the point it stood on).
     pub fn plan_escaping_start(
         &mut self,
         start: Point2,
@@ -257,6 +261,21 @@ impl GridPlanner {
         algo: Algorithm,
         escape_radius_m: f64,
     ) -> Result<PlannedPath, PlanError> {
+        if start.distance(&goal) <= escape_radius_m {
+            let s = self
+                .spec
+                .world_to_cell(start)
+                .map_err(|_| PlanError::StartOffMap { x: start.x, y: start.y })?;
+            let g =
+                self.spec.world_to_cell(goal).map_err(|_| PlanError::GoalOffMap { x: goal.x, y: goal.y })?;
+            let (first, last) = (self.spec.cell_center(s), self.spec.cell_center(g));
+            return Ok(PlannedPath {
+                cells: vec![s, g],
+                waypoints: vec![first, last],
+                length_m: first.distance(&last),
+                expanded: 0,
+            });
+        }
         match self.endpoints(start, goal) {
             Err(PlanError::StartInObstacle { .. }) => {}
             other => {

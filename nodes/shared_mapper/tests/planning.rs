@@ -251,6 +251,27 @@ fn a_start_blocked_by_inflation_steps_out_to_the_nearest_free_cell() {
 }
 
 #[test]
+fn a_robot_standing_on_its_blocked_goal_gets_the_straight_step_to_it() {
+    // A robot at a station whose cells another robot's laser has marked: start and
+    // goal both inside the inflated obstacle, 0.09 m apart.
+    let spec = GridSpec::new(0.0, 0.0, 0.1, 30, 30).unwrap();
+    let layout = Layout { occupied_cells: vec![Cell::new(10, 10)], ..Default::default() };
+    let map = OccupancyMap::new(spec, &layout, FusionParams::default()).unwrap();
+    let infl = InflationParams { robot_radius_m: 0.2, inflation_radius_m: 0.2, ..Default::default() };
+    let cm = CostMap::build(&map, infl, 0.0).unwrap();
+    let mut p = GridPlanner::new(&cm);
+    let goal = c(&spec, 11, 10);
+    let start = Point2::new(goal.x + 0.08, goal.y + 0.04);
+    assert!(matches!(p.plan(start, goal, Algorithm::AnyAngle), Err(PlanError::StartInObstacle { .. })));
+    let path = p.plan_escaping_start(start, goal, Algorithm::AnyAngle, 0.3).unwrap();
+    assert_eq!(path.waypoints.len(), 2);
+    assert!(path.length_m <= 0.3, "{path:?}");
+    // Farther than the radius the goal is still refused.
+    let far = Point2::new(goal.x + 0.35, goal.y);
+    assert!(p.plan_escaping_start(far, goal, Algorithm::AnyAngle, 0.3).is_err());
+}
+
+#[test]
 fn a_blocked_disc_is_avoided_until_the_costmap_is_set_again() {
     let spec = GridSpec::new(0.0, 0.0, 0.1, 60, 20).unwrap();
     let map = OccupancyMap::new(spec, &Layout::default(), FusionParams::default()).unwrap();
