@@ -80,10 +80,14 @@ pub struct Comparison {
     pub escaped: u64,
     /// Clean parts the inspector rejected.
     pub false_alarms: u64,
-    /// Parts in the truth with no inspector verdict at all.
+    /// Parts in the truth with no inspector verdict at all (the part in view at the end
+    /// excepted).
     pub not_judged: u64,
     /// Of those, defective.
     pub not_judged_defective: u64,
+    /// Parts a camera was still imaging when the recording ended and the inspector had
+    /// not judged yet (at most one per camera): neither found nor escaped.
+    pub in_view_at_end: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -260,11 +264,15 @@ fn quality(acc: &KpiAccumulator) -> Quality {
     if acc.inspector.is_empty() || acc.truth.is_empty() {
         return q;
     }
+    // The part each camera imaged last (truth keys are in stamp order per station).
+    let last_in_view: BTreeMap<&str, &str> =
+        acc.truth.iter().map(|(key, truth)| (key.0.as_str(), truth.part_id.as_str())).collect();
     let mut c = Comparison::default();
     for ((station, part_id), p) in &parts {
         let rejected =
             if p.verdicts > 0 { Some(p.rejected) } else { judged.get(&(*station, *part_id)).copied() };
         match (rejected, p.defective) {
+            (None, _) if last_in_view.get(station) == Some(part_id) => c.in_view_at_end += 1,
             (None, defective) => {
                 c.not_judged += 1;
                 c.not_judged_defective += u64::from(defective);
@@ -558,15 +566,16 @@ impl Report {
             let _ = writeln!(
                 md,
                 "\nVerdicts are paired with the truth of the same image (station and capture stamp).\n\n\
-                 | parts judged | defective | found | escaped | false alarms | not judged (defective) |\n\
-                 |---:|---:|---:|---:|---:|---:|\n| {} | {} | {} | {} | {} | {} ({}) |",
+                 | parts judged | defective | found | escaped | false alarms | not judged (defective) | in view at the end |\n\
+                 |---:|---:|---:|---:|---:|---:|---:|\n| {} | {} | {} | {} | {} | {} ({}) | {} |",
                 c.parts_judged,
                 c.defective,
                 c.found,
                 c.escaped,
                 c.false_alarms,
                 c.not_judged,
-                c.not_judged_defective
+                c.not_judged_defective,
+                c.in_view_at_end
             );
         }
         let _ = writeln!(md);
@@ -852,8 +861,17 @@ mod tests {
     fn verdicts_pair_with_truth_by_frame_and_count_found_and_escaped() {
         let mut acc = KpiAccumulator::default();
         // Twin part 1 defective, caught on its second frame; part 2 defective, passed;
-        // part 3 clean but rejected; part 4 defective and never judged.
-        let truth = [("1", 10, false), ("1", 11, false), ("2", 20, false), ("3", 30, true), ("4", 40, false)];
+        // part 3 clean but rejected; part 4 defective and never judged; part 5 defective,
+        // still in view when the recording ended.
+        let truth = [
+            ("1", 10, false),
+            ("1", 11, false),
+            ("2", 20, false),
+            ("3", 30, true),
+            ("4", 40, false),
+            ("5", 50, false),
+            ("5", 51, false),
+        ];
         for (part, stamp, passed) in truth {
             acc.on_inspection(InspectionSource::GroundTruth, frame("inspect", stamp, part, passed));
         }
@@ -869,7 +887,7 @@ mod tests {
         }
         let q = KpiSummary::compute(&acc, 0.0).quality;
         assert_eq!((q.inspector_parts, q.inspector_rejected_parts), (3, 2));
-        assert_eq!((q.truth_parts, q.truth_defective_parts), (4, 3));
+        assert_eq!((q.truth_parts, q.truth_defective_parts), (5, 4));
         let c = q.comparison.expect("both sources");
         assert_eq!(
             c,
@@ -880,7 +898,8 @@ mod tests {
                 escaped: 1,
                 false_alarms: 1,
                 not_judged: 1,
-                not_judged_defective: 1
+                not_judged_defective: 1,
+                in_view_at_end: 1
             }
         );
         assert_eq!(q.inspector_defects["scratch"], 2);
