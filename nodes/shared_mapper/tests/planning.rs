@@ -211,15 +211,19 @@ fn astar_and_jps_match_dijkstra_on_random_maps() {
     assert!(checked > 100, "only {checked} reachable queries");
 }
 
-#[test]
-fn a_start_blocked_by_inflation_steps_out_to_the_nearest_free_cell() {
-    // 0.1 m cells, a 0.2 m footprint; an obstacle cell at (10, 10).
+/// 0.1 m cells, 30 x 30, a 0.2 m footprint; one obstacle cell at (10, 10).
+fn planner_with_one_obstacle() -> (GridSpec, GridPlanner) {
     let spec = GridSpec::new(0.0, 0.0, 0.1, 30, 30).unwrap();
     let layout = Layout { occupied_cells: vec![Cell::new(10, 10)], ..Default::default() };
     let map = OccupancyMap::new(spec, &layout, FusionParams::default()).unwrap();
     let infl = InflationParams { robot_radius_m: 0.2, inflation_radius_m: 0.2, ..Default::default() };
     let cm = CostMap::build(&map, infl, 0.0).unwrap();
-    let mut p = GridPlanner::new(&cm);
+    (spec, GridPlanner::new(&cm))
+}
+
+#[test]
+fn a_start_blocked_by_inflation_steps_out_to_the_nearest_free_cell() {
+    let (spec, mut p) = planner_with_one_obstacle();
     // One cell east of the obstacle: inside the footprint margin, so not traversable.
     let start = c(&spec, 11, 10);
     let goal = c(&spec, 25, 10);
@@ -254,12 +258,7 @@ fn a_start_blocked_by_inflation_steps_out_to_the_nearest_free_cell() {
 fn a_robot_standing_on_its_blocked_goal_gets_the_straight_step_to_it() {
     // A robot at a station whose cells another robot's laser has marked: start and
     // goal both inside the inflated obstacle, 0.09 m apart.
-    let spec = GridSpec::new(0.0, 0.0, 0.1, 30, 30).unwrap();
-    let layout = Layout { occupied_cells: vec![Cell::new(10, 10)], ..Default::default() };
-    let map = OccupancyMap::new(spec, &layout, FusionParams::default()).unwrap();
-    let infl = InflationParams { robot_radius_m: 0.2, inflation_radius_m: 0.2, ..Default::default() };
-    let cm = CostMap::build(&map, infl, 0.0).unwrap();
-    let mut p = GridPlanner::new(&cm);
+    let (spec, mut p) = planner_with_one_obstacle();
     let goal = c(&spec, 11, 10);
     let start = Point2::new(goal.x + 0.08, goal.y + 0.04);
     assert!(matches!(p.plan(start, goal, Algorithm::AnyAngle), Err(PlanError::StartInObstacle { .. })));
