@@ -121,30 +121,6 @@ struct CameraState {
     frames_of_part: u32,
 }
 
-/// The factory twin.
-#[derive(Debug, Clone)]
-pub struct World {
-    cfg: FactoryConfig,
-    time_s: f64,
-    floor: Floor,
-    robots: Vec<Robot>,
-    robot_index: HashMap<String, usize>,
-    robot_rngs: Vec<ChaCha8Rng>,
-    machines: Vec<Machine>,
-    machine_index: HashMap<String, usize>,
-    line: Line,
-    energy: Energy,
-    /// largest robot radius, for neighbour searches, metres
-    max_radius_m: f64,
-    #[cfg(feature = "camera")]
-    cameras: Vec<CameraState>,
-    /// threads for laser scans and camera frames (None: the caller's thread)
-    sensor_pool: Option<Arc<rayon::ThreadPool>>,
-}
-
-// Independent random streams per subsystem, so adding a robot does not change the
-// faults that machines draw.
-const STREAM_ROBOT: u64 = 1 << 32;
 #[cfg(feature = "camera")]
 impl CameraState {
     /// The part at the camera's station (in work, or finished and waiting for room
@@ -170,6 +146,30 @@ impl CameraState {
     }
 }
 
+/// The factory twin.
+#[derive(Debug, Clone)]
+pub struct World {
+    cfg: FactoryConfig,
+    time_s: f64,
+    floor: Floor,
+    robots: Vec<Robot>,
+    robot_index: HashMap<String, usize>,
+    robot_rngs: Vec<ChaCha8Rng>,
+    machines: Vec<Machine>,
+    machine_index: HashMap<String, usize>,
+    line: Line,
+    energy: Energy,
+    /// largest robot radius, for neighbour searches, metres
+    max_radius_m: f64,
+    #[cfg(feature = "camera")]
+    cameras: Vec<CameraState>,
+    /// threads for laser scans and camera frames (None: the caller's thread)
+    sensor_pool: Option<Arc<rayon::ThreadPool>>,
+}
+
+// Independent random streams per subsystem, so adding a robot does not change the
+// faults that machines draw.
+const STREAM_ROBOT: u64 = 1 << 32;
 /// Time from the fastening of a part to its first image at a camera station, s.
 #[cfg(feature = "camera")]
 const FASTENING_TO_IMAGE_S: f64 = 0.5;
@@ -637,9 +637,11 @@ impl World {
             let mut seen = StepOutput::default();
             let scans = &mut out.scans;
             // Handing a step to the pool costs about 50 us: not for steps with nothing due.
-            let idle = !robots.iter().any(|r| Self::scan_due(r, t_end))
-                && !cameras.iter().any(|c| c.has_work(line, t_end));
-            match pool.as_deref().filter(|_| !idle) {
+            let busy = |_: &&rayon::ThreadPool| {
+                robots.iter().any(|r| Self::scan_due(r, t_end))
+                    || cameras.iter().any(|c| c.has_work(line, t_end))
+            };
+            match pool.as_deref().filter(busy) {
                 Some(pool) => {
                     pool.install(|| {
                         rayon::join(
