@@ -146,6 +146,22 @@ fn start(node: &mut Supervised, options: &RunOptions) -> Result<(), SuperviseErr
     command.args(&spec.args).args(spec.ros_args()).stdin(Stdio::null()).process_group(0);
     command.envs(spec.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    // A runner started in the background by a non-interactive shell inherits SIGINT and
+    // SIGQUIT ignored, and so would every node: a node that relies on the default
+    // action or on a shell `trap` could then not be stopped with SIGINT. Nodes start
+    // with the default dispositions, as from a terminal.
+    // SAFETY: between fork and exec only async-signal-safe calls are allowed; signal(2)
+    // is one, and nothing else is touched.
+    unsafe {
+        command.pre_exec(|| {
+            for signal in [libc::SIGINT, libc::SIGQUIT] {
+                if libc::signal(signal, libc::SIG_DFL) == libc::SIG_ERR {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
     let mut child = command.spawn().map_err(|e| SuperviseError::Spawn {
         label: spec.label(),
         path: node.path.clone(),

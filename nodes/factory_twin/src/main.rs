@@ -64,7 +64,8 @@ struct Params {
     /// component faults that override the layout's, `;`-separated entries of
     /// `machine/component mode [key=value ...]` (FactoryConfig::inject_faults); "" = none
     inject_faults: String,
-    /// threads taking laser scans and camera frames; 0 = one per CPU core
+    /// threads taking laser scans and camera frames: 1 = the step's own thread, 0 = one
+    /// per CPU core (on a machine shared with other nodes, their pool's threads compete)
     sensor_threads: i64,
 }
 
@@ -83,7 +84,7 @@ impl Default for Params {
             storage_dispatch: true,
             robot_count: -1,
             inject_faults: String::new(),
-            sensor_threads: 0,
+            sensor_threads: 1,
         }
     }
 }
