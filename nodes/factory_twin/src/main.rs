@@ -274,7 +274,9 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
             let mut out =
                 world.step(p.step_s).map_err(|e| NodeError::failed(format!("twin step failed: {e}")))?;
             let now = world.time_s();
-            if now + 1e-9 >= next_clock_s {
+            let finished = p.duration_s > 0.0 && now - sim_start >= p.duration_s;
+            // The last step's time goes out too, so every node sees the run's end.
+            if now + 1e-9 >= next_clock_s || finished {
                 clock_pub.publish(&Clock { clock: ros_convert::time(now) })?;
                 next_clock_s = (next_clock_s + p.clock_period_s).max(now);
             }
@@ -374,7 +376,7 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
                     clock_text(now), c.parts_out, c.wip, e.load_kwh, e.cost
                 );
             }
-            if p.duration_s > 0.0 && now - sim_start >= p.duration_s {
+            if finished {
                 let c = world.line_counters();
                 log_info!(
                     &logger,

@@ -27,7 +27,7 @@ pub mod traffic;
 pub use costmap::CostMap;
 pub use grid::{Cell, GridError, GridSpec, Point2, Region};
 pub use layout::{Layout, RectObstacle};
-pub use map::{CellState, FusionReport, GridUpdate, MapError, OccupancyMap};
+pub use map::{CellState, FusionReport, GridUpdate, MapError, OccupancyMap, RobotBody};
 pub use merge::{LocalPatch, MergeError, MergeReport};
 pub use params::{FusionParams, InflationParams, ParamError};
 pub use planner::{Algorithm, GridPlanner, PlanError, PlannedPath};

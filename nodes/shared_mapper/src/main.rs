@@ -36,8 +36,8 @@ use serde::{Deserialize, Serialize};
 use shared_mapper::scan::validate_scan;
 use shared_mapper::{
     Algorithm, CostMap, FleetPlanner, FusionParams, GridPlanner, GridSpec, InflationParams, Layout,
-    MergeError, OccupancyMap, Point2, Pose2D, RectObstacle, Region, RobotId, TrafficError, TrafficGrid,
-    TrafficParams,
+    MergeError, OccupancyMap, Point2, Pose2D, RectObstacle, Region, RobotBody, RobotId, TrafficError,
+    TrafficGrid, TrafficParams,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -264,9 +264,8 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
         CostMap::build(&map, p.inflation.clone(), now).map_err(|e| NodeError::failed(e.to_string()))?;
     let planner = GridPlanner::new(&costmap);
     // Fleet traffic runs on the layout's costmap (the map is still the prior here), not
-    // the live one: the live map holds the robots themselves, seen by each other's
-    // lidars, which would block their own start cells. Robots are kept apart by the
-    // reservation table instead.
+    // the live one: robots are kept apart by the reservation table, and a live obstacle
+    // next to a robot would block its own start cell.
     let traffic_grid = TrafficGrid::from_costmap(&costmap, p.traffic.cell_factor)
         .map_err(|e| NodeError::failed(format!("traffic grid: {e}")))?;
 
@@ -442,6 +441,26 @@ fn check_frame(field: &str, frame: &str, expected: &str) -> Result<(), String> {
     }
 }
 
+/// How far past `robot_body_radius_m` a return still counts as on a robot: the pose is
+/// the latest odometry (10 Hz on the twin), up to 0.1 s older than the scan, and a
+/// robot walks at most about 1 m/s.
+const SCAN_BODY_MARGIN_M: f64 = 0.1;
+
+/// The bodies of every robot but `robot` whose pose is known, for scan fusion; none
+/// when `body_radius_m` is 0 (robots are then mapped like any obstacle).
+fn other_robots(feeds: &[RobotFeed], robot: usize, body_radius_m: f64) -> Vec<RobotBody> {
+    if body_radius_m <= 0.0 {
+        return Vec::new();
+    }
+    feeds
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != robot)
+        .filter_map(|(_, f)| f.pose)
+        .map(|p| RobotBody { centre: Point2::new(p.x, p.y), radius_m: body_radius_m + SCAN_BODY_MARGIN_M })
+        .collect()
+}
+
 impl Mapper {
     fn on_odom(&mut self, robot: usize, msg: &Odometry) {
         if let Some(feed) = self.robots.get_mut(robot) {
@@ -450,6 +469,7 @@ impl Mapper {
     }
 
     fn on_scan(&mut self, robot: usize, msg: LaserScanMsg, now_s: f64) {
+        let others = other_robots(&self.robots, robot, self.robot_body_radius_m);
         let Some(feed) = self.robots.get_mut(robot) else { return };
         let stamp_s = from_time_msg(&msg.header.stamp).as_secs_f64();
         let scan = ros_convert::scan_from_msg(msg);
@@ -468,7 +488,10 @@ impl Mapper {
                     feed.skipped += 1;
                     return;
                 }
-                Ok(_) => self.map.fuse_scan(&scan, &pose, now_s).map_err(|e| (e.field(), e.to_string())),
+                Ok(_) => self
+                    .map
+                    .fuse_scan_ignoring(&scan, &pose, now_s, &others)
+                    .map_err(|e| (e.field(), e.to_string())),
             },
             None => Err(("odom", "no odometry received yet, so the scan has no pose".to_string())),
         };

@@ -40,7 +40,31 @@ pub struct FusionReport {
     pub rays_no_return: usize,
     /// NaN, -inf and below-range_min readings that were ignored.
     pub rays_skipped: usize,
+    /// Returns that ended on another robot's body: free space up to it, no hit.
+    pub rays_on_robots: usize,
     pub cells_updated: usize,
+}
+
+/// Another robot's body, a disc in the map frame: returns that end on it are the robot,
+/// not the floor, and are not fused (see [`OccupancyMap::fuse_scan_ignoring`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RobotBody {
+    pub centre: Point2,
+    pub radius_m: f64,
+}
+
+impl RobotBody {
+    /// Distance along the unit ray `(ux, uy)` from `origin` at which it enters the disc,
+    /// given that the ray ends inside it (0 when the origin is inside too).
+    fn entry_along(&self, origin: Point2, ux: f64, uy: f64) -> f64 {
+        let (cx, cy) = (self.centre.x - origin.x, self.centre.y - origin.y);
+        let b = ux * cx + uy * cy;
+        let c = cx * cx + cy * cy - self.radius_m * self.radius_m;
+        if c <= 0.0 {
+            return 0.0;
+        }
+        (b - (b * b - c).max(0.0).sqrt()).max(0.0)
+    }
 }
 
 /// A changed rectangle ready for map_msgs/OccupancyGridUpdate.
@@ -272,6 +296,21 @@ impl OccupancyMap {
         sensor: &Pose2D,
         now_s: f64,
     ) -> Result<FusionReport, ScanError> {
+        self.fuse_scan_ignoring(scan, sensor, now_s, &[])
+    }
+
+    /// [`Self::fuse_scan`] for a scan that may see other robots: a return that ends on
+    /// one of `robots` clears the ray up to that body and marks nothing. Robots are
+    /// agents the fleet planner keeps apart, not obstacles: fused, a robot that stands
+    /// still for a while would be mapped as a wall, and its own next plan would start
+    /// inside an obstacle.
+    pub fn fuse_scan_ignoring(
+        &mut self,
+        scan: &LaserScan,
+        sensor: &Pose2D,
+        now_s: f64,
+        robots: &[RobotBody],
+    ) -> Result<FusionReport, ScanError> {
         validate_scan(scan, sensor, now_s, &self.params)?;
         let origin = Point2::new(sensor.x, sensor.y);
         let start_cell = self
@@ -293,17 +332,25 @@ impl OccupancyMap {
         let a0 = sensor.theta + f64::from(scan.angle_min);
         for (k, &r) in scan.ranges.iter().enumerate() {
             let (dist, hit) = match scan.classify(r, self.params.max_clear_range_m) {
-                RayKind::Hit(d) => (d, true),
-                RayKind::NoReturn(d) => (d, false),
+                RayKind::Hit(d) => (f64::from(d), true),
+                RayKind::NoReturn(d) => (f64::from(d), false),
                 RayKind::Skip => {
                     report.rays_skipped += 1;
                     continue;
                 }
             };
             let a = a0 + inc * k as f64;
-            let g = f64::from(dist) / res;
-            let (ex, ey) = (sx + g * a.cos(), sy + g * a.sin());
-            if hit {
+            let (ux, uy) = (a.cos(), a.sin());
+            let end = Point2::new(origin.x + dist * ux, origin.y + dist * uy);
+            let on_robot =
+                if hit { robots.iter().find(|b| b.centre.distance(&end) <= b.radius_m) } else { None };
+            // A return on a robot clears the ray up to where it enters the body.
+            let dist = on_robot.map_or(dist, |body| body.entry_along(origin, ux, uy));
+            let g = dist / res;
+            let (ex, ey) = (sx + g * ux, sy + g * uy);
+            if on_robot.is_some() {
+                report.rays_on_robots += 1;
+            } else if hit {
                 report.rays_hit += 1;
                 let c = Cell::new(ex.floor() as i32, ey.floor() as i32);
                 if let Some(i) = self.spec.index(c) {
@@ -317,10 +364,11 @@ impl OccupancyMap {
             } else {
                 report.rays_no_return += 1;
             }
+            // The end cell of a return (on the floor's obstacle or on a robot) is not free.
             ends.push((ex, ey, hit));
         }
 
-        // Pass 2: free space along each ray (excluding a hit's end cell).
+        // Pass 2: free space along each ray (excluding a return's end cell).
         let l_miss = self.params.l_miss;
         for &(ex, ey, hit) in &ends {
             let end_cell = Cell::new(ex.floor() as i32, ey.floor() as i32);

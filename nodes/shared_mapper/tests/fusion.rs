@@ -3,7 +3,7 @@
 use shared_mapper::scenario::{cast_scan, paint, truth_from_layout};
 use shared_mapper::{
     CellState, FusionParams, GridSpec, LaserScan, Layout, OccupancyMap, Point2, Pose2D, RectObstacle,
-    ScanError,
+    RobotBody, ScanError,
 };
 
 const RES: f64 = 0.1;
@@ -194,4 +194,40 @@ fn an_update_region_taken_without_values_is_the_box_take_update_gives() {
     assert_eq!(region_only.take_update_region(0.2), Some(full.region));
     // Both reset the written-cells box alike: what is left is the same decaying box.
     assert_eq!(region_only.dirty_region(), with_values.dirty_region());
+}
+
+#[test]
+fn returns_on_another_robot_clear_up_to_it_and_mark_nothing() {
+    // A robot (a 0.4 m disc) stands 2 m in front of the sensor; the lidar sees its near side.
+    let (spec, layout) = room();
+    let pose = Pose2D::new(5.05, 5.05, 0.0);
+    let body = RobotBody { centre: Point2::new(7.25, 5.05), radius_m: 0.4 };
+    let mut truth = truth_from_layout(&layout, &spec);
+    paint(&mut truth, &spec, shared_mapper::Cell::new(69, 48), shared_mapper::Cell::new(75, 52), true);
+    let face = shared_mapper::Cell::new(69, 50);
+    let in_front = shared_mapper::Cell::new(66, 50);
+
+    let mut ignoring = OccupancyMap::new(spec, &layout, FusionParams::default()).unwrap();
+    let mut plain = ignoring.clone();
+    let mut t = 0.0;
+    let mut on_robots = 0;
+    for _ in 0..5 {
+        t += 0.1;
+        let scan = cast_scan(&truth, &spec, &pose, 360, 8.0, t);
+        on_robots += ignoring.fuse_scan_ignoring(&scan, &pose, t, &[body]).unwrap().rays_on_robots;
+        let report = plain.fuse_scan(&scan, &pose, t).unwrap();
+        assert_eq!(report.rays_on_robots, 0, "no bodies given, none ignored");
+    }
+    // Fused plainly, the robot is mapped; ignored, its cells keep the prior (free) ...
+    assert_eq!(plain.cell_state(face, t), Some(CellState::Occupied));
+    assert_eq!(ignoring.cell_state(face, t), Some(CellState::Free));
+    let i = spec.index(face).unwrap();
+    assert!(ignoring.log_odds_at(i, t) <= FusionParams::default().prior_free, "no hit evidence on the body");
+    // ... the rays still clear the floor in front of it, and the walls are still seen.
+    assert_eq!(ignoring.cell_state(in_front, t), Some(CellState::Free));
+    let j = spec.index(in_front).unwrap();
+    assert!(ignoring.log_odds_at(j, t) < FusionParams::default().prior_free, "misses fused before the body");
+    assert_eq!(ignoring.cell_state(shared_mapper::Cell::new(50, 99), t), Some(CellState::Occupied));
+    // The body subtends about 2 * asin(0.4 / 2.2) = 21 degrees: that many rays of 360.
+    assert!((15..=25).contains(&(on_robots / 5)), "{} rays per scan on the robot", on_robots / 5);
 }
