@@ -25,11 +25,15 @@ pub struct AccumulatorConfig {
     /// A robot's state holds at most this long after its heartbeat, s; the rest of a
     /// longer gap counts as "no heartbeat".
     pub robot_max_gap_s: f64,
+    /// Price a change of the site's stored energy is valued at (currency per kWh): the
+    /// layout's off-peak import price, what refilling the storage costs. None: unknown,
+    /// the report gives no cost net of storage.
+    pub stored_energy_price_per_kwh: Option<f64>,
 }
 
 impl Default for AccumulatorConfig {
     fn default() -> Self {
-        AccumulatorConfig { line_order: Vec::new(), robot_max_gap_s: 5.0 }
+        AccumulatorConfig { line_order: Vec::new(), robot_max_gap_s: 5.0, stored_energy_price_per_kwh: None }
     }
 }
 

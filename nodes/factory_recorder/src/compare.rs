@@ -56,6 +56,7 @@ impl RunKpis {
             put("grid_import_kwh", Some(e.import_peak_kwh + e.import_offpeak_kwh));
             put("energy_cost", Some(e.cost));
             put("energy_cost_per_part", per_part(e.cost));
+            put("energy_cost_net_per_part", s.stored_energy.and_then(|s| s.net_cost).and_then(per_part));
         }
         put("fleet_utilisation_pct", s.fleet_utilisation.map(|u| 100.0 * u));
         if let Some(c) = &s.coordinator {
@@ -129,6 +130,12 @@ const FIGURES: &[Figure] = &[
     Figure {
         key: "energy_cost_per_part",
         label: "Energy cost per part out",
+        unit: "currency/part",
+        decimals: 3,
+    },
+    Figure {
+        key: "energy_cost_net_per_part",
+        label: "Energy cost per part out, net of stored energy",
         unit: "currency/part",
         decimals: 3,
     },

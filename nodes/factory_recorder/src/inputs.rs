@@ -118,6 +118,8 @@ pub struct EnergyInput {
     pub export_kwh: f64,
     /// Currency units since start.
     pub cost: f64,
+    /// Energy in the site storage now, kWh.
+    pub storage_kwh: f64,
 }
 
 /// factory_interfaces/FactoryKpis from the coordinator (values over its sliding window).

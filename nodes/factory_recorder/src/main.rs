@@ -41,7 +41,7 @@ const ERROR_LOG_EVERY: u64 = 100;
 struct Params {
     output_dir: String,      // recording and report go here; relative to $FACTORY_ROOT
     topics: Vec<String>,     // absolute topic names to record
-    factory_file: String, // the twin's layout: station line order ("" = unknown); relative to $FACTORY_ROOT
+    factory_file: String, // the twin's layout: station line order and off-peak price ("" = unknown); relative to $FACTORY_ROOT
     record: bool,         // write recording.mcap (false: report only)
     report_period_s: f64, // rewrite the report this often, s of ROS time
     sample_period_s: f64, // time step of the plotted series, s of ROS time
@@ -109,19 +109,43 @@ fn invalid(key: &str, value: &str, allowed: &str) -> ParamError {
     ParamError::Invalid { key: key.into(), value: value.into(), allowed: allowed.into() }
 }
 
-/// Station ids in line order from the twin's layout (`stations: [{id: ...}, ...]`).
-fn line_order(file: &Path) -> Result<Vec<String>, String> {
+/// What the report needs from the twin's layout.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct LayoutFacts {
+    /// Station ids in line order (`stations: [{id: ...}, ...]`).
+    line_order: Vec<String>,
+    /// `energy.tariff.offpeak_price_per_kwh`, if the layout has a tariff.
+    offpeak_price_per_kwh: Option<f64>,
+}
+
+fn layout_facts(file: &Path) -> Result<LayoutFacts, String> {
     #[derive(Deserialize)]
     struct Layout {
         stations: Vec<StationEntry>,
+        energy: Option<Energy>,
     }
     #[derive(Deserialize)]
     struct StationEntry {
         id: String,
     }
+    #[derive(Deserialize)]
+    struct Energy {
+        tariff: Option<Tariff>,
+    }
+    #[derive(Deserialize)]
+    struct Tariff {
+        offpeak_price_per_kwh: f64,
+    }
     let text = std::fs::read_to_string(file).map_err(|e| e.to_string())?;
     let layout: Layout = serde_yaml::from_str(&text).map_err(|e| e.to_string())?;
-    Ok(layout.stations.into_iter().map(|s| s.id).collect())
+    let price = layout.energy.and_then(|e| e.tariff).map(|t| t.offpeak_price_per_kwh);
+    if let Some(p) = price.filter(|p| !(p.is_finite() && *p >= 0.0)) {
+        return Err(format!("energy.tariff.offpeak_price_per_kwh is {p}, must be a finite price >= 0"));
+    }
+    Ok(LayoutFacts {
+        line_order: layout.stations.into_iter().map(|s| s.id).collect(),
+        offpeak_price_per_kwh: price,
+    })
 }
 
 fn main() -> std::process::ExitCode {
@@ -137,11 +161,11 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
             &format!("must be a writable directory: {e}"),
         ))
     })?;
-    let line = if p.factory_file.trim().is_empty() {
-        Vec::new()
+    let layout = if p.factory_file.trim().is_empty() {
+        LayoutFacts::default()
     } else {
         let file = factory_path(&p.factory_file);
-        line_order(&file).map_err(|reason| {
+        layout_facts(&file).map_err(|reason| {
             NodeError::Params(invalid(
                 "factory_file",
                 &file.display().to_string(),
@@ -165,7 +189,11 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
         if p.record { mcap_path.display().to_string() } else { "(recording off)".into() },
         output_dir.display()
     );
-    let config = AccumulatorConfig { line_order: line, robot_max_gap_s: p.robot_max_gap_s };
+    let config = AccumulatorConfig {
+        line_order: layout.line_order,
+        robot_max_gap_s: p.robot_max_gap_s,
+        stored_energy_price_per_kwh: layout.offpeak_price_per_kwh,
+    };
     let mut recorder = Recorder {
         acc: KpiAccumulator::new(config),
         mcap,
@@ -493,11 +521,12 @@ mod tests {
     }
 
     #[test]
-    fn the_shipped_layout_gives_the_line_order() {
+    fn the_shipped_layout_gives_the_line_order_and_the_off_peak_price() {
         let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/factory.yaml");
-        let order = line_order(Path::new(file)).expect("layout");
-        assert_eq!(order.first().map(String::as_str), Some("cut"));
-        assert_eq!(order.last().map(String::as_str), Some("pack"));
+        let facts = layout_facts(Path::new(file)).expect("layout");
+        assert_eq!(facts.line_order.first().map(String::as_str), Some("cut"));
+        assert_eq!(facts.line_order.last().map(String::as_str), Some("pack"));
+        assert_eq!(facts.offpeak_price_per_kwh, Some(0.12));
     }
 
     #[test]

@@ -116,6 +116,18 @@ pub struct WorkOrders {
     pub by_type: BTreeMap<String, (u64, u64)>,
 }
 
+/// The site storage over the recorded span. The energy cost counts the grid energy bought
+/// to charge the storage when it was bought, not when it is used: a run that ends with
+/// more energy stored than it started with paid for energy it did not use yet.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StoredEnergy {
+    /// Stored energy at the last energy_state minus at the first, kWh.
+    pub change_kwh: f64,
+    /// Energy cost less the change valued at the off-peak price (what refilling costs);
+    /// None when the price is unknown.
+    pub net_cost: Option<f64>,
+}
+
 /// All figures of the report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KpiSummary {
@@ -126,6 +138,7 @@ pub struct KpiSummary {
     /// Downtime seconds by cause, all stations.
     pub downtime_by_cause: BTreeMap<String, f64>,
     pub energy: Option<crate::inputs::EnergyInput>,
+    pub stored_energy: Option<StoredEnergy>,
     pub energy_messages: u64,
     pub robots: Vec<RobotShares>,
     /// Busy fraction of the fleet's heartbeat-covered time.
@@ -205,6 +218,7 @@ impl KpiSummary {
             stations,
             downtime_by_cause,
             energy: acc.energy_last.clone(),
+            stored_energy: stored_energy(acc),
             energy_messages: acc.energy_messages,
             robots,
             fleet_utilisation: (covered > 0.0).then(|| busy / covered),
@@ -222,6 +236,13 @@ impl KpiSummary {
     pub fn manual_interventions(&self) -> Option<u32> {
         self.coordinator.as_ref().map(|k| k.manual_interventions.max(k.tasks_failed))
     }
+}
+
+fn stored_energy(acc: &KpiAccumulator) -> Option<StoredEnergy> {
+    let (first, last) = (acc.energy_first.as_ref()?, acc.energy_last.as_ref()?);
+    let change_kwh = last.storage_kwh - first.storage_kwh;
+    let net_cost = acc.config.stored_energy_price_per_kwh.map(|price| last.cost - change_kwh * price);
+    Some(StoredEnergy { change_kwh, net_cost })
 }
 
 fn quality(acc: &KpiAccumulator) -> Quality {
@@ -416,6 +437,15 @@ impl Report {
         let per_part = |v: f64| t.filter(|t| t.parts_out > 0).map(|t| v / t.parts_out as f64);
         row("Energy per part out", opt(e.and_then(|e| per_part(e.load_kwh)), 2), "kWh/part");
         row("Energy cost per part out", opt(e.and_then(|e| per_part(e.cost)), 3), "currency/part");
+        let stored = s.stored_energy.as_ref();
+        row("Stored energy change (site storage)", opt(stored.map(|s| s.change_kwh), 1), "kWh");
+        let net = stored.and_then(|s| s.net_cost);
+        row("Energy cost net of the stored energy change (valued off-peak)", opt(net, 2), "currency");
+        row(
+            "Energy cost per part out, net of the stored energy change",
+            opt(net.and_then(per_part), 3),
+            "currency/part",
+        );
         row("Fleet utilisation (robot heartbeats)", opt(s.fleet_utilisation.map(|u| 100.0 * u), 1), "%");
         let k = s.coordinator.as_ref();
         row("Fleet utilisation (coordinator window)", opt(k.map(|k| 100.0 * k.robot_utilisation), 1), "%");
@@ -595,6 +625,18 @@ impl Report {
              ({:.1} kWh peak = {peak_share:.0} %, {:.1} kWh off-peak), export {:.1} kWh, cost {:.2}.\n",
             e.load_kwh, e.solar_kwh, import, e.import_peak_kwh, e.import_offpeak_kwh, e.export_kwh, e.cost
         );
+        if let Some(stored) = &self.summary.stored_energy {
+            let net = stored.net_cost.map_or_else(
+                || "the off-peak price is unknown (no `factory_file`), so no net cost".to_string(),
+                |net| format!("net of that change (valued at the off-peak price) the cost is {net:.2}"),
+            );
+            let _ = writeln!(
+                md,
+                "The site storage holds {:+.1} kWh more than at the start of the recording; the cost \
+                 above paid for that energy when it was bought; {net}.\n",
+                stored.change_kwh
+            );
+        }
         image(md, plots, plots::ENERGY, "Energy totals over time");
         image(md, plots, plots::ENERGY_COST, "Energy cost over time");
     }
@@ -786,8 +828,11 @@ mod tests {
 
     /// One simulated hour of a two-station line, 30 parts out, one robot, energy.
     fn run() -> KpiAccumulator {
-        let config =
-            AccumulatorConfig { line_order: vec!["cut".into(), "pack".into()], robot_max_gap_s: 60.0 };
+        let config = AccumulatorConfig {
+            line_order: vec!["cut".into(), "pack".into()],
+            robot_max_gap_s: 60.0,
+            stored_energy_price_per_kwh: Some(0.12),
+        };
         let mut acc = KpiAccumulator::new(config);
         for minute in 0..=60u64 {
             let t = minute as f64 * 60.0;
@@ -812,6 +857,8 @@ mod tests {
                 import_offpeak_kwh: t / 144.0,
                 export_kwh: 0.0,
                 cost: t / 100.0,
+                // The storage charges 100 kWh over the hour.
+                storage_kwh: 500.0 + t / 36.0,
             });
             if minute % 10 == 0 {
                 acc.sample(t);
@@ -918,6 +965,14 @@ mod tests {
         assert!(md.contains("| Parts out | 30 | parts |"), "{md}");
         assert!(md.contains("| Throughput | 30.0 | parts/h |"));
         assert!(md.contains("| Energy cost | 36.00 | currency |"));
+        // 36.00 paid, of which 100 kWh still stored, worth 12.00 at the off-peak price.
+        assert!(md.contains("| Stored energy change (site storage) | 100.0 | kWh |"), "{md}");
+        assert!(md.contains(
+            "| Energy cost net of the stored energy change (valued off-peak) | 24.00 | currency |"
+        ));
+        assert!(md.contains(
+            "| Energy cost per part out, net of the stored energy change | 0.800 | currency/part |"
+        ));
         assert!(md.contains("| Manual interventions (tasks failed for good) | no data | tasks |"));
         assert!(md.contains("No inspection results were received"));
         assert!(md.contains("No ground truth was received"));

@@ -80,6 +80,7 @@ pub fn feed(acc: &mut KpiAccumulator, kind: Kind, cdr: &[u8]) -> Result<(), fact
                 import_offpeak_kwh: m.import_offpeak_kwh,
                 export_kwh: m.export_kwh,
                 cost: m.cost,
+                storage_kwh: m.storage_kwh,
             });
         }
         Kind::Kpis => {
