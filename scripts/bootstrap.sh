@@ -70,8 +70,9 @@ fi
 
 # ---------------------------------------------------------------- 3. the env file
 # msgs/ installs into a directory named after its content: r2r regenerates its bindings
-# only when AMENT_PREFIX_PATH changes, so a changed message must change that path.
-msgs_hash=$( (cd "$ROOT" && find msgs -type f -print0 | sort -z | xargs -0 sha256sum; echo "$ROS_MODE") | sha256sum | cut -c1-16)
+# only when AMENT_PREFIX_PATH changes, so a changed message must change that path. The
+# files are sorted bytewise (LC_ALL=C) so that every locale names the same directory.
+msgs_hash=$( (cd "$ROOT" && find msgs -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum; echo "$ROS_MODE") | sha256sum | cut -c1-16)
 MSGS_INSTALL="$STATE/msgs/$msgs_hash/install"
 {
   echo "# Written by scripts/bootstrap.sh; source it before building or running the nodes."
@@ -82,6 +83,9 @@ MSGS_INSTALL="$STATE/msgs/$msgs_hash/install"
     # Fix 3: librcl pulls in Python typesupport, so Rust binaries need libpython loaded.
     pylib=$("$PREFIX/bin/python" -c "import sysconfig,os; print(os.path.join(sysconfig.get_config_var('LIBDIR'), sysconfig.get_config_var('LDLIBRARY')))")
     cat <<EOF
+# This file's own ROS: a later bootstrap run from a shell that sourced it must not take
+# it for a ROS sourced from elsewhere (that would rebuild msgs/ and every binding).
+export FACTORY_ROS_MODE=wheels
 export ROS_DISTRO=jazzy
 export RMW_IMPLEMENTATION=rmw_fastrtps_cpp
 export AMENT_PREFIX_PATH="$PREFIX"
