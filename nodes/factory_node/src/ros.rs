@@ -12,7 +12,7 @@ use crate::clock::{Clock, DrivenTime, Stamp};
 use crate::diagnostics::{Diagnostics, Level, Status};
 use crate::lifecycle::{HookOutcome, Lifecycle, State, Transition};
 use crate::params::{load_params, CommonParams, ParamError, RosArgs, Validate};
-use futures::{Stream, StreamExt};
+use futures::{FutureExt, Stream, StreamExt};
 use r2r::{QosProfile, WrappedActionTypeSupport, WrappedServiceTypeSupport, WrappedTypesupport};
 use serde::de::DeserializeOwned;
 use std::future::Future;
@@ -422,12 +422,18 @@ where
         "/diagnostics",
         QosProfile::default(),
     )?;
-    if let Some(time) = sim_time {
+    // With use_sim_time the spin thread sets the time as soon as it takes a /clock
+    // message, not an async task: the node's async worker may be held by a long handler
+    // (a map fusion, a plan), and time must not wait for it (the mapper then took scans
+    // for ones from the future).
+    let mut clock_feed = match sim_time {
         // Best effort matches both best-effort and reliable /clock publishers.
-        let clock_stream =
-            node.subscribe::<r2r::rosgraph_msgs::msg::Clock>("/clock", QosProfile::sensor_data())?;
-        tokio::spawn(follow_clock(clock_stream, time));
-    }
+        Some(time) => Some((
+            node.subscribe::<r2r::rosgraph_msgs::msg::Clock>("/clock", QosProfile::sensor_data())?,
+            time,
+        )),
+        None => None,
+    };
 
     let mut lifecycle = Lifecycle::default();
     if common.autostart {
@@ -451,6 +457,11 @@ where
                         job(&mut node);
                     }
                     node.spin_once(SPIN_TIMEOUT);
+                    if let Some((clock_stream, time)) = clock_feed.as_mut() {
+                        while let Some(Some(msg)) = clock_stream.next().now_or_never() {
+                            time.set(from_time_msg(&msg.clock));
+                        }
+                    }
                 }
                 drop(node);
             })
@@ -557,15 +568,6 @@ async fn wait_for_signal() -> &'static str {
     tokio::select! {
         _ = int.recv() => "SIGINT",
         _ = term.recv() => "SIGTERM",
-    }
-}
-
-async fn follow_clock(
-    mut clock_stream: impl Stream<Item = r2r::rosgraph_msgs::msg::Clock> + Unpin,
-    time: DrivenTime,
-) {
-    while let Some(msg) = clock_stream.next().await {
-        time.set(from_time_msg(&msg.clock));
     }
 }
 
