@@ -33,8 +33,8 @@ async fn inspector_judges_the_twins_parts_like_the_ground_truth() {
     let root = repo_root();
     let data_dir = std::env::temp_dir().join(format!("qi_refs_{}", std::process::id()));
     let data = data_dir.display().to_string();
-    // The factory's own layout with the camera slowed to one frame per 2 s (a part sits
-    // at the station for tens of seconds) and scratches on most parts, so a short run
+    // The factory's own layout with the camera slowed to one frame per 2 s (its frames of
+    // a part then span seconds, not one) and scratches on most parts, so a short run
     // sees failed parts, and half the fastenings faulty. Same seed and textures, so
     // references taught from it fit.
     let factory = std::fs::read_to_string(root.join("config/factory.yaml")).expect("config/factory.yaml");
