@@ -5,8 +5,12 @@
 //! run the whole factory faster than real time; unit tests drive the same type by hand.
 //! As in ROS, a driven clock reads zero until the first time arrives.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::sync::watch;
 
 /// A point in time: since the Unix epoch (system clock) or since the simulation
 /// started (driven clock), as builtin_interfaces/Time carries it.
@@ -49,41 +53,81 @@ impl std::ops::Add<Duration> for Stamp {
     }
 }
 
+/// A driven clock's state, shared by its writer and every reader (opaque: made by
+/// [`DrivenTime::new`]). The time is an atomic, so reading it is cheap; each sleeping task
+/// is woken only once the time reaches its deadline, so a /clock message wakes the tasks
+/// that are due, not every task that sleeps (a 2 Hz status timer would otherwise be
+/// woken at every /clock message, 20 times a second of sim time).
+#[derive(Debug, Default)]
+pub struct Driven {
+    /// Nanoseconds since the simulation started.
+    now_ns: AtomicU64,
+    sleepers: Mutex<Sleepers>,
+}
+
+#[derive(Debug, Default)]
+struct Sleepers {
+    next_id: u64,
+    /// (sleeper id, deadline, waker of the task that sleeps)
+    waiting: Vec<(u64, Stamp, Waker)>,
+}
+
+impl Driven {
+    fn now(&self) -> Stamp {
+        Stamp(Duration::from_nanos(self.now_ns.load(Ordering::Acquire)))
+    }
+
+    fn sleepers(&self) -> MutexGuard<'_, Sleepers> {
+        // A panic while holding the lock leaves a list that is still consistent.
+        self.sleepers.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 /// The writing end of a driven clock: /clock messages or a test advance it.
 #[derive(Debug)]
 pub struct DrivenTime {
-    sender: watch::Sender<Stamp>,
+    shared: Arc<Driven>,
 }
 
 impl DrivenTime {
     /// A driven time source at zero, and the clock that reads it.
     pub fn new() -> (DrivenTime, Clock) {
-        let (sender, receiver) = watch::channel(Stamp::ZERO);
-        (DrivenTime { sender }, Clock::Driven(receiver))
+        let shared = Arc::new(Driven::default());
+        (DrivenTime { shared: shared.clone() }, Clock::Driven(shared))
     }
 
     /// Sets the time. Time never runs backwards here: an older stamp (a simulator reset
     /// or a reordered message) is ignored and reported as `false`.
     pub fn set(&self, now: Stamp) -> bool {
-        let mut accepted = false;
-        self.sender.send_if_modified(|current| {
-            accepted = now >= *current;
-            if now > *current {
-                *current = now;
-                true
-            } else {
-                false
+        let due: Vec<Waker> = {
+            // The time changes under the sleepers' lock, so a sleeper either sees the new
+            // time or is in the list when it is searched.
+            let mut sleepers = self.shared.sleepers();
+            if now < self.shared.now() {
+                return false;
             }
-        });
-        accepted
+            let nanos = u64::try_from(now.0.as_nanos()).unwrap_or(u64::MAX);
+            self.shared.now_ns.store(nanos, Ordering::Release);
+            let mut due = Vec::new();
+            sleepers.waiting.retain(|(_, deadline, waker)| {
+                let waiting = *deadline > now;
+                if !waiting {
+                    due.push(waker.clone());
+                }
+                waiting
+            });
+            due
+        };
+        due.into_iter().for_each(Waker::wake);
+        true
     }
 
     pub fn advance(&self, by: Duration) {
-        self.sender.send_modify(|current| *current = *current + by);
+        self.set(self.now() + by);
     }
 
     pub fn now(&self) -> Stamp {
-        *self.sender.borrow()
+        self.shared.now()
     }
 }
 
@@ -91,14 +135,14 @@ impl DrivenTime {
 #[derive(Debug, Clone)]
 pub enum Clock {
     System,
-    Driven(watch::Receiver<Stamp>),
+    Driven(Arc<Driven>),
 }
 
 impl Clock {
     pub fn now(&self) -> Stamp {
         match self {
             Clock::System => Stamp(SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default()),
-            Clock::Driven(receiver) => *receiver.borrow(),
+            Clock::Driven(shared) => shared.now(),
         }
     }
 
@@ -106,7 +150,9 @@ impl Clock {
         matches!(self, Clock::Driven(_))
     }
 
-    /// Waits until the clock reads `deadline` or later.
+    /// Waits until the clock reads `deadline` or later. On a driven clock whose time
+    /// source is gone, time has stopped: it waits forever, as a paused simulation does;
+    /// shutdown cancels the waiting task.
     pub async fn sleep_until(&self, deadline: Stamp) {
         match self {
             Clock::System => {
@@ -115,14 +161,7 @@ impl Clock {
                     tokio::time::sleep(wait).await;
                 }
             }
-            Clock::Driven(receiver) => {
-                let mut receiver = receiver.clone();
-                // If the time source is gone, time has stopped: wait forever, as a paused
-                // simulation does; shutdown cancels the waiting task.
-                if receiver.wait_for(|now| *now >= deadline).await.is_err() {
-                    std::future::pending::<()>().await;
-                }
-            }
+            Clock::Driven(shared) => DrivenSleep { shared: shared.clone(), deadline, id: None }.await,
         }
     }
 
@@ -133,6 +172,50 @@ impl Clock {
     /// A fixed-rate ticker on this clock, as r2r's `create_timer` (not the wall timer).
     pub fn ticker(&self, period: Duration) -> Ticker {
         Ticker { clock: self.clone(), period, next: None }
+    }
+}
+
+/// A task sleeping on a driven clock until `deadline`: in the clock's sleeper list while
+/// it waits (its waker kept up to date), out of it when it is done or dropped.
+struct DrivenSleep {
+    shared: Arc<Driven>,
+    deadline: Stamp,
+    id: Option<u64>,
+}
+
+impl Future for DrivenSleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        let mut sleepers = this.shared.sleepers();
+        if this.shared.now() >= this.deadline {
+            if let Some(id) = this.id.take() {
+                sleepers.waiting.retain(|(other, _, _)| *other != id);
+            }
+            return Poll::Ready(());
+        }
+        match this.id {
+            Some(id) => match sleepers.waiting.iter_mut().find(|(other, _, _)| *other == id) {
+                Some(entry) => entry.2.clone_from(cx.waker()),
+                None => sleepers.waiting.push((id, this.deadline, cx.waker().clone())),
+            },
+            None => {
+                let id = sleepers.next_id;
+                sleepers.next_id += 1;
+                sleepers.waiting.push((id, this.deadline, cx.waker().clone()));
+                this.id = Some(id);
+            }
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for DrivenSleep {
+    fn drop(&mut self) {
+        if let Some(id) = self.id {
+            self.shared.sleepers().waiting.retain(|(other, _, _)| *other != id);
+        }
     }
 }
 
@@ -199,6 +282,51 @@ mod tests {
         assert!(!sleeper.is_finished(), "woke before its deadline");
         time.advance(Duration::from_secs(1));
         tokio::time::timeout(Duration::from_secs(5), sleeper).await.expect("sleeper woke").expect("task ok");
+    }
+
+    /// Counts the wake-ups of the task it stands for.
+    struct CountingWaker(std::sync::atomic::AtomicUsize);
+
+    impl std::task::Wake for CountingWaker {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_sleeper_is_woken_once_when_its_deadline_comes_not_at_every_set() {
+        let (time, clock) = DrivenTime::new();
+        let counter = Arc::new(CountingWaker(std::sync::atomic::AtomicUsize::new(0)));
+        let waker = Waker::from(counter.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut sleep = Box::pin(clock.sleep_until(Stamp::from_secs_f64(1.0)));
+        assert!(sleep.as_mut().poll(&mut cx).is_pending());
+        for step in 1..=19 {
+            time.set(Stamp::from_secs_f64(0.05 * f64::from(step)));
+        }
+        assert_eq!(counter.0.load(Ordering::SeqCst), 0, "19 clock messages before the deadline woke it");
+        time.set(Stamp::from_secs_f64(1.0));
+        assert_eq!(counter.0.load(Ordering::SeqCst), 1, "woken at its deadline");
+        assert!(sleep.as_mut().poll(&mut cx).is_ready());
+        time.set(Stamp::from_secs_f64(2.0));
+        assert_eq!(counter.0.load(Ordering::SeqCst), 1, "done: not woken again");
+    }
+
+    #[test]
+    fn a_dropped_or_repolled_sleeper_leaves_one_entry_or_none() {
+        let (time, clock) = DrivenTime::new();
+        let waker = Waker::from(Arc::new(CountingWaker(std::sync::atomic::AtomicUsize::new(0))));
+        let mut cx = Context::from_waker(&waker);
+        let Clock::Driven(shared) = &clock else { panic!("a driven clock") };
+        let mut sleep = Box::pin(clock.sleep_until(Stamp::from_secs_f64(600.0)));
+        for _ in 0..5 {
+            // A select! loop polls a sleeping branch again whenever another branch wakes.
+            assert!(sleep.as_mut().poll(&mut cx).is_pending());
+        }
+        assert_eq!(shared.sleepers().waiting.len(), 1);
+        drop(sleep);
+        assert_eq!(shared.sleepers().waiting.len(), 0, "a dropped sleeper is forgotten");
+        assert!(time.set(Stamp::from_secs_f64(600.0)));
     }
 
     #[tokio::test(flavor = "current_thread")]

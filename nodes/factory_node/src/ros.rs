@@ -423,8 +423,8 @@ where
     )?;
     // With use_sim_time the spin thread sets the time as soon as it takes a /clock
     // message, not an async task: the node's async worker may be held by a long handler
-    // (a map fusion, a plan), and time must not wait for it (the mapper then took scans
-    // for ones from the future).
+    // (a map fusion, a plan), and time must not wait for it (the mapper then dropped
+    // scans as stamped in the future).
     let mut clock_feed = match sim_time {
         // Best effort matches both best-effort and reliable /clock publishers.
         Some(time) => Some((

@@ -359,7 +359,9 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
     Ok(async move {
         loop {
             tokio::select! {
-                _ = control.tick() => node.input(Input::Tick),
+                // The control tick only moves a task along (an idle core ignores it): an
+                // idle executor does not wake at every sim-time step for it.
+                _ = control.tick(), if node.exec.is_busy() => node.input(Input::Tick),
                 _ = status_tick.tick() => node.publish_status(),
                 Some(msg) = odom.next() => node.on_odom(&msg),
                 Some(msg) = battery.next() => node.on_battery(&msg),
