@@ -36,7 +36,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # ---------------------------------------------------------------- 2. ROS 2 Jazzy
-if [ -n "${ROS_DISTRO:-}" ] && [ -n "${AMENT_PREFIX_PATH:-}" ] && [ "${FACTORY_ROS_MODE:-}" != wheels ]; then
+# A shell that sourced this checkout's own env file (FACTORY_ROS_ENV) has not sourced a ROS
+# from elsewhere: taking it for one would rebuild msgs/ and every r2r binding.
+if [ -n "${ROS_DISTRO:-}" ] && [ -n "${AMENT_PREFIX_PATH:-}" ] && [ "${FACTORY_ROS_MODE:-}" != wheels ] \
+  && [ "${FACTORY_ROS_ENV:-}" != "$ENV_FILE" ]; then
   if [ "$ROS_DISTRO" != jazzy ]; then
     say "a ROS 2 '$ROS_DISTRO' is sourced; this suite is built and tested on Jazzy"
   fi
@@ -85,7 +88,7 @@ MSGS_INSTALL="$STATE/msgs/$msgs_hash/install"
     cat <<EOF
 # This file's own ROS: a later bootstrap run from a shell that sourced it must not take
 # it for a ROS sourced from elsewhere (that would rebuild msgs/ and every binding).
-export FACTORY_ROS_MODE=wheels
+export FACTORY_ROS_ENV="$ENV_FILE"
 export ROS_DISTRO=jazzy
 export RMW_IMPLEMENTATION=rmw_fastrtps_cpp
 export AMENT_PREFIX_PATH="$PREFIX"
