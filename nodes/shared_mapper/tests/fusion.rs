@@ -231,3 +231,82 @@ fn returns_on_another_robot_clear_up_to_it_and_mark_nothing() {
     // The body subtends about 2 * asin(0.4 / 2.2) = 21 degrees: that many rays of 360.
     assert!((15..=25).contains(&(on_robots / 5)), "{} rays per scan on the robot", on_robots / 5);
 }
+
+/// Four returns and a no-return ray, as a still robot's laser sees a fixed scene.
+fn still_scan(stamp: f64, ranges: [f32; 5]) -> LaserScan {
+    LaserScan { ranges: ranges.to_vec(), ..good_scan(stamp) }
+}
+
+#[test]
+fn a_scan_from_the_same_place_that_sees_the_same_is_the_same_view() {
+    use shared_mapper::scan::same_view;
+    let cell = 0.05;
+    let pose = Pose2D::new(5.0, 5.0, 0.3);
+    let seen = [1.0, 2.0, 3.0, f32::INFINITY, 4.0];
+    let previous = still_scan(0.0, seen);
+    // Sensor noise well inside a cell, a millimetre of odometry jitter: nothing new.
+    let noisy = still_scan(1.0, [1.01, 1.99, 3.02, f32::INFINITY, 4.0]);
+    assert!(same_view(&previous, &pose, &noisy, &Pose2D::new(5.001, 5.0, 0.3), cell));
+    // A yaw of 2 pi is the same heading.
+    let turned_round = Pose2D::new(5.0, 5.0, 0.3 + std::f64::consts::TAU);
+    assert!(same_view(&previous, &pose, &noisy, &turned_round, cell));
+
+    // Something moved in front of one ray (by more than a cell).
+    let closer = still_scan(1.0, [1.0, 1.8, 3.0, f32::INFINITY, 4.0]);
+    assert!(!same_view(&previous, &pose, &closer, &pose, cell));
+    // A return appeared where the ray saw nothing, and one vanished.
+    let appeared = still_scan(1.0, [1.0, 2.0, 3.0, 4.5, 4.0]);
+    assert!(!same_view(&previous, &pose, &appeared, &pose, cell));
+    let vanished = still_scan(1.0, [1.0, 2.0, f32::INFINITY, f32::INFINITY, 4.0]);
+    assert!(!same_view(&previous, &pose, &vanished, &pose, cell));
+    // The robot moved half a cell, or turned by a degree (a return 4 m away moves 7 cm).
+    assert!(!same_view(&previous, &pose, &previous, &Pose2D::new(5.025, 5.0, 0.3), cell));
+    assert!(!same_view(&previous, &pose, &previous, &Pose2D::new(5.0, 5.0, 0.3 + 1f64.to_radians()), cell));
+    // Of 200 rays, one noise outlier is allowed (one in a hundred: 2); three are a change.
+    let wide = LaserScan {
+        ranges: vec![3.0; 200],
+        angle_max: -1.0 + 199.0 * 0.01,
+        angle_increment: 0.01,
+        ..previous.clone()
+    };
+    let mut outliers = wide.clone();
+    outliers.ranges[7] = 2.5;
+    outliers.ranges[150] = 2.6;
+    assert!(same_view(&wide, &pose, &outliers, &pose, cell));
+    outliers.ranges[151] = 2.6;
+    assert!(!same_view(&wide, &pose, &outliers, &pose, cell));
+    // A scan with other rays is not comparable ray by ray.
+    let fewer = LaserScan { ranges: vec![1.0, 2.0, 3.0], angle_max: 0.0, ..previous.clone() };
+    assert!(!same_view(&previous, &pose, &fewer, &pose, cell));
+}
+
+#[test]
+fn a_still_robot_refreshed_at_the_still_interval_keeps_its_obstacle() {
+    // What scan_still_interval_s (1.5 s) relies on: one return per 1.5 s outweighs the
+    // decay over 1.5 s, so a pallet a standing robot sees stays an obstacle.
+    let (spec, layout) = room();
+    let params = FusionParams::default();
+    assert!(
+        params.l_hit >= params.decay_rate_per_s * 1.5,
+        "the node's default interval fits the default decay"
+    );
+    let mut map = OccupancyMap::new(spec, &layout, params).unwrap();
+    let pose = Pose2D::new(5.05, 5.05, 0.0);
+    let mut truth = truth_from_layout(&layout, &spec);
+    let (lo, hi) = box_cells();
+    paint(&mut truth, &spec, lo, hi, true);
+    let mut t = 0.0;
+    for _ in 0..5 {
+        t += 0.5;
+        map.fuse_scan(&cast_scan(&truth, &spec, &pose, 360, 8.0, t), &pose, t).unwrap();
+    }
+    assert_eq!(state_of_box_face(&map, t), CellState::Occupied);
+    // A minute of refreshes every 1.5 s: occupied just before each one, too.
+    for _ in 0..40 {
+        assert_eq!(state_of_box_face(&map, t + 1.49), CellState::Occupied, "at {:.2} s", t + 1.49);
+        t += 1.5;
+        map.fuse_scan(&cast_scan(&truth, &spec, &pose, 360, 8.0, t), &pose, t).unwrap();
+    }
+    // Without refreshes it fades: the interval is what keeps it.
+    assert_ne!(state_of_box_face(&map, t + 10.0), CellState::Occupied);
+}
