@@ -25,6 +25,9 @@ use crate::task::{is_charge_task, validate, Step, StepKind, TaskSpec};
 /// Share of a step's progress given to getting there; the rest is the work there.
 const NAV_SHARE: f64 = 0.5;
 
+/// Retry waits double at most this many times (to 16 x `retry_delay_s`).
+const MAX_RETRY_DOUBLINGS: u32 = 4;
+
 /// Executor parameters, with units.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -34,7 +37,9 @@ pub struct ExecutorConfig {
     pub battery: BatteryPolicy,
     /// Extra attempts per step after a path failure or getting stuck.
     pub max_retries: u32,
-    /// Wait before a retry, s (a planner that just failed rarely succeeds at once).
+    /// Wait before the first retry of a step, s (a planner that just failed rarely
+    /// succeeds at once); each further retry in the step waits twice as long as the one
+    /// before, up to 16 times this.
     pub retry_delay_s: f64,
     /// No PathReady/PathFailed within this counts as a path failure, s.
     pub path_timeout_s: f64,
@@ -65,7 +70,10 @@ impl Default for ExecutorConfig {
             follower: FollowerConfig::default(),
             avoidance: AvoidanceConfig::default(),
             battery: BatteryPolicy::default(),
-            max_retries: 2,
+            // Waits of 1, 2, 4 and 8 s: what blocks a goal or a corridor is most often
+            // another robot (one standing at the station a task goes to), which moves on
+            // or is parked within seconds; three tries 1 s apart failed such tasks.
+            max_retries: 4,
             retry_delay_s: 1.0,
             // Of ROS time: at 20x real time 15 s is 0.75 s of a busy mapper.
             path_timeout_s: 15.0,
@@ -539,8 +547,9 @@ impl Executor {
         }
     }
 
-    /// Counts a path/navigation failure of the current step: retry after a delay, or fail
-    /// the task once `max_retries` retries are used up.
+    /// Counts a path/navigation failure of the current step: retry after a delay that
+    /// doubles with each failure in the step, or fail the task once `max_retries` retries
+    /// are used up.
     fn nav_failure(&mut self, now_s: f64, reason: String, out: &mut Vec<Action>) {
         let Some(r) = self.running.as_mut() else { return };
         r.failures += 1;
@@ -551,7 +560,9 @@ impl Executor {
             return;
         }
         r.last_failure = reason;
-        self.set_phase(now_s, Phase::Backoff { until_s: now_s + self.cfg.retry_delay_s }, out);
+        let delay_s =
+            self.cfg.retry_delay_s * 2f64.powi(r.failures.saturating_sub(1).min(MAX_RETRY_DOUBLINGS) as i32);
+        self.set_phase(now_s, Phase::Backoff { until_s: now_s + delay_s }, out);
     }
 
     fn on_tick(&mut self, now_s: f64, out: &mut Vec<Action>) {

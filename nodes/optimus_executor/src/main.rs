@@ -58,7 +58,7 @@ struct Params {
     avoidance: AvoidanceConfig, // laser-based local avoidance; keys and units in README.md
     battery: BatteryPolicy,     // low-battery thresholds, soc 0..1
     max_retries: u32,           // extra path attempts per step
-    retry_delay_s: f64,         // wait before a retry, s
+    retry_delay_s: f64,         // wait before a step's first retry, s; doubles per retry, to 16x
     path_timeout_s: f64,        // no plan_path reply within this counts as a failure, s
     pose_timeout_s: f64,        // odometry older than this: hold still, s
     work_start_timeout_s: f64,  // no start_maintenance reply within this: TIMEOUT, s
