@@ -33,10 +33,10 @@ use factory_node::{from_time_msg, header, respond, run_node, NodeContext, NodeEr
 use futures::stream::{select_all, BoxStream};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
-use shared_mapper::scan::{same_view, validate_scan};
+use shared_mapper::scan::validate_scan;
 use shared_mapper::{
-    Algorithm, CostMap, FleetPlanner, FusionParams, GridPlanner, GridSpec, InflationParams, LaserScan,
-    Layout, MergeError, OccupancyMap, Point2, Pose2D, RectObstacle, Region, RobotBody, RobotId, TrafficError,
+    Algorithm, CostMap, FleetPlanner, FusionParams, GridPlanner, GridSpec, InflationParams, Layout,
+    MergeError, OccupancyMap, Point2, Pose2D, RectObstacle, Region, RobotBody, RobotId, TrafficError,
     TrafficGrid, TrafficParams,
 };
 use std::collections::{BTreeMap, HashMap};
@@ -61,7 +61,6 @@ struct Params {
     map_publish_period_s: f64, // `map` and `costmap` period, s of ROS time
     update_publish_period_s: f64, // `map_updates` period, s of ROS time
     scan_min_interval_s: f64, // fuse at most one scan per robot per this, s of scan stamps
-    scan_still_interval_s: f64, // the same for a robot whose view has not changed, s; 0 = no difference
     robot_body_radius_m: f64, // other robots (robot_ids, at their odometry) block plan_path; 0 = off
     #[serde(deserialize_with = "strict_section")]
     fusion: FusionParams,
@@ -116,10 +115,6 @@ impl Default for Params {
             // robots' own lasers handle what moves faster. Keeps a many-robot twin at a
             // high real-time factor from swamping the mapper.
             scan_min_interval_s: 0.5,
-            // Most of a shift most robots stand still: their scans show the map nothing
-            // new, and fusing them at 2 Hz was the mapper's main cost. 1.5 s keeps their
-            // returns up against the default decay (0.5 log-odds/s x 1.5 s < l_hit 0.85).
-            scan_still_interval_s: 1.5,
             robot_body_radius_m: 0.35,
             fusion: FusionParams::default(),
             inflation: InflationParams::default(),
@@ -139,18 +134,6 @@ impl Validate for Params {
         check_range("map_publish_period_s", self.map_publish_period_s, 0.01, 3600.0, "s")?;
         check_range("update_publish_period_s", self.update_publish_period_s, 0.01, 3600.0, "s")?;
         check_range("scan_min_interval_s", self.scan_min_interval_s, 0.0, 3600.0, "s")?;
-        check_range("scan_still_interval_s", self.scan_still_interval_s, 0.0, 3600.0, "s")?;
-        let fade = self.scan_still_interval_s * f64::from(self.fusion.decay_rate_per_s);
-        if fade > f64::from(self.fusion.l_hit) {
-            return Err(invalid(
-                "scan_still_interval_s",
-                &self.scan_still_interval_s.to_string(),
-                &format!(
-                    "a still robot's returns would fade between its fused scans: the decay over the interval ({fade:.3} log-odds, fusion.decay_rate_per_s x this) exceeds fusion.l_hit ({})",
-                    self.fusion.l_hit
-                ),
-            ));
-        }
         check_range("robot_body_radius_m", self.robot_body_radius_m, 0.0, 10.0, "m")?;
         algorithm(&self.planner)?;
         for (i, id) in self.robot_ids.iter().enumerate() {
@@ -323,7 +306,6 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
         costmap_behind: None,
         robots: p.robot_ids.into_iter().map(RobotFeed::new).collect(),
         scan_min_interval_s: p.scan_min_interval_s,
-        scan_still_interval_s: p.scan_still_interval_s,
         robot_body_radius_m: p.robot_body_radius_m,
         algorithm,
         patch_limits: (p.fusion.l_min, p.fusion.l_max),
@@ -388,13 +370,8 @@ struct RobotFeed {
     fused: u64,
     /// Scans passed over because one was fused less than `scan_min_interval_s` before.
     skipped: u64,
-    /// Scans passed over because they showed what the last fused one showed, less than
-    /// `scan_still_interval_s` after it.
-    skipped_still: u64,
     /// Stamp of the last fused scan, s.
     last_fused_stamp_s: f64,
-    /// The last fused scan and the pose it was fused from.
-    last_fused_view: Option<(LaserScan, Pose2D)>,
     dropped: u64,
     dropped_by_reason: BTreeMap<&'static str, u64>,
     dropped_at_last_report: u64,
@@ -407,9 +384,7 @@ impl RobotFeed {
             pose: None,
             fused: 0,
             skipped: 0,
-            skipped_still: 0,
             last_fused_stamp_s: f64::NEG_INFINITY,
-            last_fused_view: None,
             dropped: 0,
             dropped_by_reason: BTreeMap::new(),
             dropped_at_last_report: 0,
@@ -429,7 +404,6 @@ struct Mapper {
     costmap_behind: Option<Region>,
     robots: Vec<RobotFeed>,
     scan_min_interval_s: f64,
-    scan_still_interval_s: f64,
     robot_body_radius_m: f64,
     algorithm: Algorithm,
     /// Clamp of a patch's log-odds (`fusion.l_min`, `fusion.l_max`).
@@ -495,63 +469,51 @@ impl Mapper {
     }
 
     fn on_scan(&mut self, robot: usize, msg: LaserScanMsg, now_s: f64) {
-        let cell_m = self.map.spec().resolution;
-        let Some(feed) = self.robots.get(robot) else { return };
+        let others = other_robots(&self.robots, robot, self.robot_body_radius_m);
+        let Some(feed) = self.robots.get_mut(robot) else { return };
         let stamp_s = from_time_msg(&msg.header.stamp).as_secs_f64();
         let scan = ros_convert::scan_from_msg(msg);
-        // The latest odometry pose, not one interpolated at the scan stamp: at 10 Hz odom
-        // and walking speeds the error is below a 5 cm cell.
-        let Some(pose) = feed.pose else {
-            let reason = "no odometry received yet, so the scan has no pose".to_string();
-            return self.count_drop(robot, "odom", reason);
+        let result = match feed.pose {
+            // The latest odometry pose, not one interpolated at the scan stamp: at 10 Hz
+            // odom and walking speeds the error is below a 5 cm cell.
+            Some(pose) => match validate_scan(&scan, &pose, now_s, self.map.params()) {
+                Err(e) => Err((e.field(), e.to_string())),
+                // A valid scan newer than the last fused one by less than the interval is
+                // skipped. A stamp that went back (the sim restarted) is fused, so the
+                // throttle cannot lock up.
+                Ok(_)
+                    if stamp_s >= feed.last_fused_stamp_s
+                        && stamp_s - feed.last_fused_stamp_s < self.scan_min_interval_s =>
+                {
+                    feed.skipped += 1;
+                    return;
+                }
+                Ok(_) => self
+                    .map
+                    .fuse_scan_ignoring(&scan, &pose, now_s, &others)
+                    .map_err(|e| (e.field(), e.to_string())),
+            },
+            None => Err(("odom", "no odometry received yet, so the scan has no pose".to_string())),
         };
-        if let Err(e) = validate_scan(&scan, &pose, now_s, self.map.params()) {
-            return self.count_drop(robot, e.field(), e.to_string());
-        }
-        // A valid scan newer than the last fused one by less than the interval is skipped;
-        // so is one that shows what the last fused one showed, for the longer interval. A
-        // stamp that went back (the sim restarted) is fused, so the throttle cannot lock up.
-        let since_fused_s = stamp_s - feed.last_fused_stamp_s;
-        if since_fused_s >= 0.0 {
-            if since_fused_s < self.scan_min_interval_s {
-                self.robots[robot].skipped += 1;
-                return;
-            }
-            let still = feed.last_fused_view.as_ref().is_some_and(|(previous, previous_pose)| {
-                same_view(previous, previous_pose, &scan, &pose, cell_m)
-            });
-            if still && since_fused_s < self.scan_still_interval_s {
-                self.robots[robot].skipped_still += 1;
-                return;
-            }
-        }
-        let others = other_robots(&self.robots, robot, self.robot_body_radius_m);
-        match self.map.fuse_scan_ignoring(&scan, &pose, now_s, &others) {
+        match result {
             Ok(_) => {
-                let feed = &mut self.robots[robot];
                 feed.fused += 1;
                 feed.last_fused_stamp_s = stamp_s;
-                feed.last_fused_view = Some((scan, pose));
             }
-            Err(e) => self.count_drop(robot, e.field(), e.to_string()),
-        }
-    }
-
-    /// Counts a dropped scan of `robot` by the offending field and logs the first and
-    /// every `DROP_LOG_EVERY`th of that field.
-    fn count_drop(&mut self, robot: usize, field: &'static str, reason: String) {
-        let feed = &mut self.robots[robot];
-        feed.dropped += 1;
-        let count = feed.dropped_by_reason.entry(field).or_default();
-        *count += 1;
-        // Per reason, so a burst of one kind (no odom yet at start-up) does not hide the
-        // first drop of another.
-        if *count % DROP_LOG_EVERY == 1 {
-            log_warn!(
-                &self.logger,
-                "{}/scan dropped ({field}): {reason} [{count} dropped for `{field}` so far; logged every {DROP_LOG_EVERY}th]",
-                feed.id,
-            );
+            Err((field, reason)) => {
+                feed.dropped += 1;
+                let count = feed.dropped_by_reason.entry(field).or_default();
+                *count += 1;
+                // Per reason, so a burst of one kind (no odom yet at start-up) does not
+                // hide the first drop of another.
+                if *count % DROP_LOG_EVERY == 1 {
+                    log_warn!(
+                        &self.logger,
+                        "{}/scan dropped ({field}): {reason} [{count} dropped for `{field}` so far; logged every {DROP_LOG_EVERY}th]",
+                        feed.id,
+                    );
+                }
+            }
         }
     }
 
@@ -858,7 +820,6 @@ impl Mapper {
             let mut status = Status::new(level, message)
                 .with("scans_fused", feed.fused)
                 .with("scans_skipped_by_interval", feed.skipped)
-                .with("scans_skipped_as_unchanged", feed.skipped_still)
                 .with("scans_dropped", feed.dropped);
             for (reason, n) in &feed.dropped_by_reason {
                 status = status.with(format!("dropped.{reason}"), n);
@@ -971,14 +932,6 @@ mod tests {
         assert!(matches!(&step, ParamError::Invalid { key, .. } if key == "traffic.step_s"), "{step}");
         let big = load(&["width_cells:=10", "traffic.cell_factor:=12"]).unwrap_err();
         assert!(matches!(&big, ParamError::Invalid { key, .. } if key == "traffic.cell_factor"), "{big}");
-        // 2 s x 0.5 log-odds/s of decay is more than one return's 0.85: a still robot's
-        // obstacles would fade between refreshes. With a slower decay the interval is fine.
-        let fading = load(&["scan_still_interval_s:=2.0"]).unwrap_err();
-        assert!(
-            matches!(&fading, ParamError::Invalid { key, .. } if key == "scan_still_interval_s"),
-            "{fading}"
-        );
-        assert!(load(&["scan_still_interval_s:=2.0", "fusion.decay_rate_per_s:=0.4"]).is_ok());
     }
 
     #[test]
