@@ -288,6 +288,22 @@ impl Floor {
         range_max: f64,
         circles: &[Circle],
     ) -> Vec<f32> {
+        let walls = self.static_scan(pose, angle_min, angle_increment, n_rays, range_max);
+        Self::scan_over(walls, pose, angle_min, angle_increment, range_max, circles)
+    }
+
+    /// The part of [`Self::scan`] that sees the floor's walls, obstacles and machines
+    /// only, in metres (`+inf`: nothing within `range_max`). The floor never changes
+    /// after it is built, so this is the same for the same pose: a robot standing
+    /// still can keep it and pass it to [`Self::scan_over`] for every scan.
+    pub fn static_scan(
+        &self,
+        pose: &Pose2,
+        angle_min: f64,
+        angle_increment: f64,
+        n_rays: usize,
+        range_max: f64,
+    ) -> Vec<f64> {
         let mut out = Vec::with_capacity(n_rays);
         // Rotating one direction vector by a fixed increment avoids a sin/cos per ray.
         let (s0, c0) = (pose.yaw + angle_min).sin_cos();
@@ -301,6 +317,22 @@ impl Floor {
             let n = (ndx * ndx + ndy * ndy).sqrt();
             dx = ndx / n;
             dy = ndy / n;
+        }
+        out
+    }
+
+    /// Adds the other robots (`circles`) to a [`Self::static_scan`] from `pose`.
+    pub fn scan_over(
+        mut out: Vec<f64>,
+        pose: &Pose2,
+        angle_min: f64,
+        angle_increment: f64,
+        range_max: f64,
+        circles: &[Circle],
+    ) -> Vec<f32> {
+        let n_rays = out.len();
+        if n_rays == 0 {
+            return Vec::new();
         }
         // Each circle only touches the rays inside its angular width: test just those.
         for c in circles {

@@ -932,8 +932,13 @@ impl World {
             .into_iter()
             .filter(|c| !(c.x == x && c.y == y))
             .collect();
+        let walls = match robot.walls_seen.take() {
+            Some((pose, walls)) if pose == robot.pose => walls,
+            _ => floor.static_scan(&robot.pose, l.angle_min, l.angle_increment, l.n_rays, l.range_max),
+        };
+        robot.walls_seen = Some((robot.pose, walls.clone()));
         let mut ranges =
-            floor.scan(&robot.pose, l.angle_min, l.angle_increment, l.n_rays, l.range_max, &near);
+            Floor::scan_over(walls, &robot.pose, l.angle_min, l.angle_increment, l.range_max, &near);
         if l.noise_std_m > 0.0 {
             if let Ok(noise) = Normal::new(0.0, l.noise_std_m) {
                 for r in ranges.iter_mut().filter(|r| r.is_finite()) {

@@ -212,3 +212,41 @@ fn scans_see_walls_and_other_robots() {
     assert!(w.time_s() - stamp < 0.1 + 1e-9, "{stamp} vs {}", w.time_s());
     assert!(((stamp * 10.0).round() - stamp * 10.0).abs() < 1e-6, "{stamp}");
 }
+
+#[test]
+fn a_robot_that_stood_still_and_then_moved_scans_what_it_sees_from_where_it_is() {
+    // Scans of a robot reuse the walls of its last scan while it stands still; each scan
+    // must still equal a fresh ray cast from where the robot is, before and after a move.
+    let mut cfg = common::small_config();
+    cfg.robots.defaults.laser.noise_std_m = 0.0;
+    let mut w = common::world(cfg);
+    let i = w.robot_index("runner_1").unwrap();
+    let fresh = |w: &World| {
+        let r = &w.robots()[i];
+        let l = r.laser();
+        w.scan_from(&r.pose(), l.angle_min, l.angle_increment, l.n_rays, l.range_max, Some(i))
+    };
+    let scan_of = |out: &factory_twin::StepOutput| {
+        out.scans.iter().find(|s| s.robot == i).map(|s| s.scan.ranges.clone())
+    };
+    let mut standing = Vec::new();
+    for _ in 0..3 {
+        if let Some(ranges) = scan_of(&w.step(0.1).unwrap()) {
+            assert_eq!(ranges, fresh(&w), "still robot's scan at t = {}", w.time_s());
+            standing = ranges;
+        }
+    }
+    assert!(!standing.is_empty(), "no scan while standing");
+    // Turn on the spot for a second, then stop and let it come to rest.
+    w.set_cmd_vel("runner_1", Twist2::new(0.0, 0.0, 1.0)).unwrap();
+    for _ in 0..10 {
+        w.step(0.1).unwrap();
+    }
+    w.set_cmd_vel("runner_1", Twist2::default()).unwrap();
+    for _ in 0..20 {
+        w.step(0.1).unwrap();
+    }
+    let moved = scan_of(&w.step(0.1).unwrap()).expect("a scan every 0.1 s");
+    assert_eq!(moved, fresh(&w), "scan after the turn");
+    assert_ne!(moved, standing, "the turn changed nothing the scan sees");
+}
