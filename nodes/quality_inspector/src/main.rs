@@ -291,6 +291,7 @@ impl Node {
         }
         s.traces_received += 1;
         s.parts.observe(seconds(&msg.header.stamp), &msg.part_id);
+        s.parts.observe_variant(&msg.part_id, &msg.part_type);
         s.traces.push_back((msg.part_id, trace));
         while s.traces.len() > TRACES_KEPT {
             s.traces.pop_front();
@@ -303,6 +304,7 @@ impl Node {
             s.variant = msg.current_variant.clone();
             s.parts_completed = msg.parts_completed;
             s.parts.observe(stamp, &msg.current_part_id);
+            s.parts.observe_variant(&msg.current_part_id, &msg.current_variant);
         }
     }
 
@@ -311,14 +313,16 @@ impl Node {
         let thermal_max_age_s = self.thermal_max_age_s;
         let Some(s) = self.stations.get_mut(i) else { return Ok(()) };
         let thermal = s.thermal.as_ref().filter(|t| (stamp_s(t) - stamp_s(msg)).abs() <= thermal_max_age_s);
-        // The variant from station_states when it is one we know; else identified from the image.
-        let known = s.inspector.taught_types().contains(&s.variant.as_str());
-        // The part at the station at capture; without ids from the line, the one after
-        // the last completed.
-        let part_id = match s.parts.part_at(stamp_s(msg)) {
-            Some(p) => p.to_string(),
-            None => format!("{}-{}", s.inspector.config().id, s.parts_completed + 1),
+        // The part at the station at capture, and its variant (from station_states or
+        // its fastening trace): a frame is often judged after the next part has arrived.
+        // Without ids from the line, the part after the last completed, and the variant
+        // at the station now.
+        let (part_id, variant) = match s.parts.part_at(stamp_s(msg)) {
+            Some(p) => (p.to_string(), s.parts.variant_of(p).unwrap_or_default().to_string()),
+            None => (format!("{}-{}", s.inspector.config().id, s.parts_completed + 1), s.variant.clone()),
         };
+        // A variant we know picks the reference; else the part is identified from the image.
+        let known = s.inspector.taught_types().contains(&variant.as_str());
         // Sampled inspection: the first part, then one in n; the others pass unseen.
         if s.sampled_part.as_ref().map_or(true, |(p, _)| *p != part_id) {
             let inspect = s.parts_seen % self.sample_every_n_parts == 0;
@@ -335,7 +339,7 @@ impl Node {
             visible: view(msg),
             thermal: thermal.map(view),
             torque,
-            part_type: known.then_some(s.variant.as_str()),
+            part_type: known.then_some(variant.as_str()),
         };
         let with_trace = torque.is_some();
         let result = s.inspector.inspect(&input);

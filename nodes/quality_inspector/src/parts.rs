@@ -1,17 +1,22 @@
 //! Which part was at a station when. Images carry no part id; station states and
 //! fastening traces do, each saying "part P was at the station at time t". They arrive
 //! on different topics, so not in order: the timeline keeps the recent changes by
-//! stamp, and a frame is given the part that was there at its capture stamp.
+//! stamp, and a frame is given the part that was there at its capture stamp. It also
+//! keeps each recent part's variant, so a frame judged late (the node was busy) is
+//! compared with its own part's reference, not that of the part at the station now.
 
 use std::collections::VecDeque;
 
-/// Changes kept; a frame older than all of them is given the oldest part.
-const KEEP: usize = 8;
+/// Changes kept (a part and the "no part" after it are two); a frame older than all of
+/// them is given the oldest part. 32 changes span about 16 parts of the line.
+const KEEP: usize = 32;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PartTimeline {
     /// (from stamp s, part id; "" for no part), sorted by stamp
     changes: VecDeque<(f64, String)>,
+    /// (part id, variant) of the latest parts, newest last
+    variants: VecDeque<(String, String)>,
 }
 
 impl PartTimeline {
@@ -34,6 +39,26 @@ impl PartTimeline {
         while self.changes.len() > KEEP {
             self.changes.pop_front();
         }
+    }
+
+    /// Records that part `part_id` is of `variant` (empty ones are ignored).
+    pub fn observe_variant(&mut self, part_id: &str, variant: &str) {
+        if part_id.is_empty() || variant.is_empty() {
+            return;
+        }
+        if let Some(known) = self.variants.iter_mut().rev().find(|(p, _)| p == part_id) {
+            known.1 = variant.to_string();
+            return;
+        }
+        self.variants.push_back((part_id.to_string(), variant.to_string()));
+        while self.variants.len() > KEEP {
+            self.variants.pop_front();
+        }
+    }
+
+    /// The variant of part `part_id`, if a message said it.
+    pub fn variant_of(&self, part_id: &str) -> Option<&str> {
+        self.variants.iter().rev().find(|(p, _)| p == part_id).map(|(_, v)| v.as_str())
     }
 
     /// The part at the station at `stamp_s` (None if no message said so yet, or "no
@@ -74,14 +99,38 @@ mod tests {
     #[test]
     fn only_the_recent_changes_are_kept() {
         let mut t = PartTimeline::default();
-        for k in 0..20 {
+        for k in 0..(KEEP as u32 + 12) {
             t.observe(f64::from(k), &k.to_string());
         }
         assert_eq!(t.changes.len(), KEEP);
-        assert_eq!(t.part_at(19.5), Some("19"));
+        let newest = (KEEP + 11).to_string();
+        assert_eq!(t.part_at((KEEP + 11) as f64 + 0.5), Some(newest.as_str()));
         // Older than everything kept: the oldest known part.
         assert_eq!(t.part_at(0.5), Some("12"));
         t.observe(f64::NAN, "x");
         assert_eq!(t.changes.len(), KEEP);
+    }
+
+    #[test]
+    fn a_part_keeps_its_variant_after_the_next_part_arrives() {
+        let mut t = PartTimeline::default();
+        t.observe(10.0, "7");
+        t.observe_variant("7", "A");
+        t.observe(20.0, "8");
+        t.observe_variant("8", "B");
+        t.observe_variant("", "C");
+        t.observe_variant("9", "");
+        // A frame of part 7 judged after part 8 arrived is still of variant A.
+        assert_eq!(t.part_at(15.0).and_then(|p| t.variant_of(p)), Some("A"));
+        assert_eq!(t.variant_of("8"), Some("B"));
+        assert_eq!(t.variant_of("9"), None);
+        // A later word on the same part wins.
+        t.observe_variant("8", "C");
+        assert_eq!(t.variant_of("8"), Some("C"));
+        for k in 0..KEEP {
+            t.observe_variant(&format!("n{k}"), "A");
+        }
+        assert_eq!(t.variant_of("7"), None, "old parts are forgotten");
+        assert_eq!(t.variants.len(), KEEP);
     }
 }
