@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: the whole factory on the embedded digital twin, through the project's
 # launch runner and launch/factory.launch.xml, for SIM_SECONDS of simulated time
-# (default 3600: one simulated hour) as fast as the machine allows. Progress lines come
+# (default 28800: one simulated 8-hour shift) as fast as the machine allows. Progress lines come
 # from the twin every 10 simulated minutes; the launch ends when the twin's shift ends.
 #
 #   run_main_job.sh [SIM_SECONDS] [--robots N]          the autonomous factory -> out/main_job
@@ -14,7 +14,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-sim_seconds=3600
+sim_seconds=28800
 baseline=false
 seeds=3
 robots=()

@@ -456,7 +456,7 @@ impl Report {
             "tasks",
         );
         row(
-            "Manual interventions (tasks failed for good)",
+            "Manual interventions (tasks failed for good, coordinator window)",
             s.manual_interventions().map_or(NO_DATA.into(), |m| m.to_string()),
             "tasks",
         );
@@ -973,7 +973,9 @@ mod tests {
         assert!(md.contains(
             "| Energy cost per part out, net of the stored energy change | 0.800 | currency/part |"
         ));
-        assert!(md.contains("| Manual interventions (tasks failed for good) | no data | tasks |"));
+        assert!(md.contains(
+            "| Manual interventions (tasks failed for good, coordinator window) | no data | tasks |"
+        ));
         assert!(md.contains("No inspection results were received"));
         assert!(md.contains("No ground truth was received"));
         assert!(md.contains("No factory KPIs were received"));
