@@ -6,8 +6,8 @@
 //! Stations (image size, scale, part outline, part types, thermal camera) come from the
 //! `cameras:` section of the twin's layout (`factory_file`). Per station it subscribes
 //! `<station>/camera/image_raw` (rgb8/bgr8/mono8) and `<station>/thermal/image_raw`
-//! (mono16, centi-kelvin; the latest one within `thermal_max_age_s` of the visible
-//! frame is used), `<station>/fastening/torque_trace` at stations whose layout entry
+//! (mono16, centi-kelvin; the one of the same capture, nearest within
+//! `thermal_max_age_s`: a visible frame waits for it), `<station>/fastening/torque_trace` at stations whose layout entry
 //! has a `fastening:` section (the part's torque-angle trace, checked against the
 //! taught envelope as part of the same verdict), and `station_states` for the part at
 //! the station (`current_part_id`, variant; without an id, parts are named
@@ -50,6 +50,8 @@ const DROP_LOG_EVERY: u64 = 100;
 const IMAGE_DEPTH: usize = 10;
 /// Fastening traces kept per station (a part's frames come after its trace).
 const TRACES_KEPT: usize = 4;
+/// Thermal frames kept per station, to pair each visible frame with its own capture's.
+const THERMALS_KEPT: usize = 4;
 
 #[derive(Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -104,7 +106,13 @@ enum Input {
 struct Station {
     inspector: Inspector,
     debug_pub: Option<Publisher<Image>>,
-    thermal: Option<Image>,
+    /// the latest valid thermal frames, oldest first
+    thermals: std::collections::VecDeque<Image>,
+    /// visible frames waiting for the thermal frame of their capture, oldest first: the
+    /// twin (and a real station) sends the thermal frame just after the visible one, on
+    /// another topic, so it often arrives second (judged without it, 925 of 1388 frames
+    /// of an 8-hour shift missed their thermal image, and with it 4 hotspots)
+    waiting_for_thermal: std::collections::VecDeque<Image>,
     /// part variant and parts completed, from station_states
     variant: String,
     parts_completed: u64,
@@ -172,7 +180,8 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
         stations.push(Station {
             inspector,
             debug_pub,
-            thermal: None,
+            thermals: std::collections::VecDeque::new(),
+            waiting_for_thermal: std::collections::VecDeque::new(),
             variant: String::new(),
             parts_completed: 0,
             parts: PartTimeline::default(),
@@ -204,8 +213,8 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
     Ok(async move {
         while let Some(input) = inputs.next().await {
             match input {
-                Input::Visible(i, msg) => node.on_visible(i, &msg)?,
-                Input::Thermal(i, msg) => node.on_thermal(i, msg),
+                Input::Visible(i, msg) => node.on_visible(i, msg)?,
+                Input::Thermal(i, msg) => node.on_thermal(i, msg)?,
                 Input::Torque(i, msg) => node.on_torque(i, msg),
                 Input::Station(msg) => node.on_station(&msg),
             }
@@ -259,17 +268,61 @@ impl Node {
         }
     }
 
-    fn on_thermal(&mut self, i: usize, msg: Image) {
-        let Some(s) = self.stations.get_mut(i) else { return };
-        let Some(t) = s.inspector.config().thermal.clone() else { return };
-        // Checked on arrival so a bad thermal frame never holds back a visible one.
+    /// A thermal frame: checked on arrival (so a bad one never holds back a visible
+    /// frame), kept, and the visible frames it completes are inspected.
+    fn on_thermal(&mut self, i: usize, msg: Image) -> Result<(), NodeError> {
+        let Some(s) = self.stations.get_mut(i) else { return Ok(()) };
+        let Some(t) = s.inspector.config().thermal.clone() else { return Ok(()) };
         match validate_thermal(&view(&msg), t.width_px, t.height_px) {
-            Ok(_) => s.thermal = Some(msg),
+            Ok(_) => {
+                s.thermals.push_back(msg);
+                while s.thermals.len() > THERMALS_KEPT {
+                    s.thermals.pop_front();
+                }
+            }
             Err(e) => {
                 let code = format!("thermal_{}", e.reason());
                 s.inspector.count_drop(&code);
                 self.dropped(i, "thermal frame", &code, &e.to_string());
             }
+        }
+        self.inspect_waiting(i)
+    }
+
+    /// The kept thermal frame nearest in time to `visible`, if within
+    /// `thermal_max_age_s`.
+    fn thermal_for(&self, i: usize, visible: &Image) -> Option<Image> {
+        let s = self.stations.get(i)?;
+        let dt = |t: &Image| (stamp_s(t) - stamp_s(visible)).abs();
+        s.thermals
+            .iter()
+            .filter(|t| dt(t) <= self.thermal_max_age_s)
+            .min_by(|a, b| dt(a).total_cmp(&dt(b)))
+            .cloned()
+    }
+
+    /// Whether the thermal frame for `visible` may still come: the station has a
+    /// thermal camera, none kept matches, and none newer than the match window has
+    /// arrived yet (frames of one topic arrive in order).
+    fn thermal_may_come(&self, i: usize, visible: &Image) -> bool {
+        let Some(s) = self.stations.get(i) else { return false };
+        s.inspector.config().thermal.is_some()
+            && self.thermal_for(i, visible).is_none()
+            && s.thermals.back().map_or(true, |t| stamp_s(t) <= stamp_s(visible) + self.thermal_max_age_s)
+    }
+
+    /// Inspects the waiting visible frames, oldest first, as long as each has its
+    /// thermal frame or can no longer get one.
+    fn inspect_waiting(&mut self, i: usize) -> Result<(), NodeError> {
+        loop {
+            let Some(s) = self.stations.get(i) else { return Ok(()) };
+            let Some(next) = s.waiting_for_thermal.front() else { return Ok(()) };
+            if self.thermal_may_come(i, next) {
+                return Ok(());
+            }
+            let Some(msg) = self.stations[i].waiting_for_thermal.pop_front() else { return Ok(()) };
+            let thermal = self.thermal_for(i, &msg);
+            self.inspect_frame(i, &msg, thermal.as_ref())?;
         }
     }
 
@@ -308,11 +361,29 @@ impl Node {
         }
     }
 
-    fn on_visible(&mut self, i: usize, msg: &Image) -> Result<(), NodeError> {
+    /// A visible frame: inspected with its capture's thermal frame, which may still be
+    /// on its way (then the frame waits for it, behind any older waiting frames).
+    fn on_visible(&mut self, i: usize, msg: Image) -> Result<(), NodeError> {
+        let Some(s) = self.stations.get(i) else { return Ok(()) };
+        if !s.waiting_for_thermal.is_empty() || self.thermal_may_come(i, &msg) {
+            let s = &mut self.stations[i];
+            s.waiting_for_thermal.push_back(msg);
+            // A thermal camera that went silent must not hold frames back for good.
+            if s.waiting_for_thermal.len() > IMAGE_DEPTH {
+                if let Some(oldest) = s.waiting_for_thermal.pop_front() {
+                    let thermal = self.thermal_for(i, &oldest);
+                    self.inspect_frame(i, &oldest, thermal.as_ref())?;
+                }
+            }
+            return self.inspect_waiting(i);
+        }
+        let thermal = self.thermal_for(i, &msg);
+        self.inspect_frame(i, &msg, thermal.as_ref())
+    }
+
+    fn inspect_frame(&mut self, i: usize, msg: &Image, thermal: Option<&Image>) -> Result<(), NodeError> {
         let t0 = Instant::now();
-        let thermal_max_age_s = self.thermal_max_age_s;
         let Some(s) = self.stations.get_mut(i) else { return Ok(()) };
-        let thermal = s.thermal.as_ref().filter(|t| (stamp_s(t) - stamp_s(msg)).abs() <= thermal_max_age_s);
         // The part at the station at capture, and its variant (from station_states or
         // its fastening trace): a frame is often judged after the next part has arrived.
         // Without ids from the line, the part after the last completed, and the variant
