@@ -51,7 +51,11 @@ const IMAGE_DEPTH: usize = 10;
 /// Fastening traces kept per station (a part's frames come after its trace).
 const TRACES_KEPT: usize = 4;
 /// Thermal frames kept per station, to pair each visible frame with its own capture's.
-const THERMALS_KEPT: usize = 4;
+/// A visible frame (3.9 MB, many fragments) can arrive well after the thermal frames
+/// (160 KB) of the next parts: in two simulated hours of the main job, 10 visible frames
+/// came after 4 newer thermal frames, 50 to 100 simulated s late, and were judged without
+/// theirs. 32 frames are about ten parts, 5 MB.
+const THERMALS_KEPT: usize = 32;
 
 #[derive(Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -113,6 +117,9 @@ struct Station {
     /// another topic, so it often arrives second (judged without it, 925 of 1388 frames
     /// of an 8-hour shift missed their thermal image, and with it 4 hotspots)
     waiting_for_thermal: std::collections::VecDeque<Image>,
+    /// valid thermal frames received, and visible frames judged without theirs
+    thermal_frames: u64,
+    frames_without_thermal: u64,
     /// part variant and parts completed, from station_states
     variant: String,
     parts_completed: u64,
@@ -182,6 +189,8 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
             debug_pub,
             thermals: std::collections::VecDeque::new(),
             waiting_for_thermal: std::collections::VecDeque::new(),
+            thermal_frames: 0,
+            frames_without_thermal: 0,
             variant: String::new(),
             parts_completed: 0,
             parts: PartTimeline::default(),
@@ -275,6 +284,7 @@ impl Node {
         let Some(t) = s.inspector.config().thermal.clone() else { return Ok(()) };
         match validate_thermal(&view(&msg), t.width_px, t.height_px) {
             Ok(_) => {
+                s.thermal_frames += 1;
                 s.thermals.push_back(msg);
                 while s.thermals.len() > THERMALS_KEPT {
                     s.thermals.pop_front();
@@ -291,14 +301,10 @@ impl Node {
 
     /// The kept thermal frame nearest in time to `visible`, if within
     /// `thermal_max_age_s`.
-    fn thermal_for(&self, i: usize, visible: &Image) -> Option<Image> {
+    fn thermal_for(&self, i: usize, visible: &Image) -> Option<&Image> {
         let s = self.stations.get(i)?;
         let dt = |t: &Image| (stamp_s(t) - stamp_s(visible)).abs();
-        s.thermals
-            .iter()
-            .filter(|t| dt(t) <= self.thermal_max_age_s)
-            .min_by(|a, b| dt(a).total_cmp(&dt(b)))
-            .cloned()
+        s.thermals.iter().filter(|t| dt(t) <= self.thermal_max_age_s).min_by(|a, b| dt(a).total_cmp(&dt(b)))
     }
 
     /// Whether the thermal frame for `visible` may still come: the station has a
@@ -321,7 +327,7 @@ impl Node {
                 return Ok(());
             }
             let Some(msg) = self.stations[i].waiting_for_thermal.pop_front() else { return Ok(()) };
-            let thermal = self.thermal_for(i, &msg);
+            let thermal = self.thermal_for(i, &msg).cloned();
             self.inspect_frame(i, &msg, thermal.as_ref())?;
         }
     }
@@ -371,13 +377,13 @@ impl Node {
             // A thermal camera that went silent must not hold frames back for good.
             if s.waiting_for_thermal.len() > IMAGE_DEPTH {
                 if let Some(oldest) = s.waiting_for_thermal.pop_front() {
-                    let thermal = self.thermal_for(i, &oldest);
+                    let thermal = self.thermal_for(i, &oldest).cloned();
                     self.inspect_frame(i, &oldest, thermal.as_ref())?;
                 }
             }
             return self.inspect_waiting(i);
         }
-        let thermal = self.thermal_for(i, &msg);
+        let thermal = self.thermal_for(i, &msg).cloned();
         self.inspect_frame(i, &msg, thermal.as_ref())
     }
 
@@ -413,6 +419,16 @@ impl Node {
             part_type: known.then_some(variant.as_str()),
         };
         let with_trace = torque.is_some();
+        if s.inspector.config().thermal.is_some() && thermal.is_none() {
+            s.frames_without_thermal += 1;
+            let kept: Vec<String> = s.thermals.iter().map(|t| format!("{:.2}", stamp_s(t))).collect();
+            log_warn!(
+                &self.logger,
+                "{part_id}: frame of {:.2} s judged without its thermal frame (thermal frames kept: [{}])",
+                stamp_s(msg),
+                kept.join(", ")
+            );
+        }
         let result = s.inspector.inspect(&input);
         s.frames += 1;
         s.frames_with_trace += u64::from(with_trace);
@@ -492,6 +508,8 @@ impl Node {
                 .with("torque_traces", s.traces_received)
                 .with("frames_with_torque_trace", s.frames_with_trace)
                 .with("frames_not_sampled", s.frames_not_sampled)
+                .with("thermal_frames", s.thermal_frames)
+                .with("frames_without_thermal", s.frames_without_thermal)
                 .with("tasks_submitted", self.tasks_submitted);
             for code in quality_inspector::FrameError::REASONS.iter().copied().chain([
                 "registration_failed",
