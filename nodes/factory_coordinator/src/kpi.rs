@@ -1,5 +1,7 @@
 //! Coordinator KPIs over a sliding window: the FactoryKpis fields the coordinator owns
-//! (tasks_completed, tasks_failed, tasks_waiting, mean_task_wait_s, robot_utilisation).
+//! (tasks_completed, tasks_failed, tasks_waiting, mean_task_wait_s, robot_utilisation),
+//! and the one count that is not windowed: tasks failed for good since start-up (the
+//! run's manual interventions; a window would forget the failures of a long shift).
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -9,6 +11,8 @@ pub struct CoordinatorKpis {
     pub window_s: f64,
     pub tasks_completed: u32,
     pub tasks_failed: u32,
+    /// Tasks failed for good since the tracker started, not windowed.
+    pub tasks_failed_total: u32,
     /// Tasks queued now (not yet assigned).
     pub tasks_waiting: u32,
     /// Mean seconds from submission to first assignment, over tasks assigned in the window.
@@ -22,6 +26,7 @@ pub struct KpiTracker {
     started_s: Option<f64>,
     completed: VecDeque<f64>,
     failed: VecDeque<f64>,
+    failed_total: u32,
     /// (assignment time, wait).
     waits: VecDeque<(f64, f64)>,
     /// Closed busy intervals (start, end) of any robot.
@@ -46,6 +51,7 @@ impl KpiTracker {
 
     pub fn task_failed(&mut self, now_s: f64) {
         self.failed.push_back(now_s);
+        self.failed_total = self.failed_total.saturating_add(1);
     }
 
     pub fn task_assigned(&mut self, now_s: f64, wait_s: f64) {
@@ -102,6 +108,7 @@ impl KpiTracker {
             window_s: span,
             tasks_completed: self.completed.len() as u32,
             tasks_failed: self.failed.len() as u32,
+            tasks_failed_total: self.failed_total,
             tasks_waiting: tasks_waiting as u32,
             mean_task_wait_s,
             robot_utilisation,
@@ -124,5 +131,19 @@ mod tests {
         // a: 50 s, b: 50 s open, of 2 × 100 s.
         assert!((s.robot_utilisation - 0.5).abs() < 1e-9);
         assert_eq!(s.window_s, 100.0);
+    }
+
+    #[test]
+    fn failures_leave_the_window_but_not_the_total() {
+        let mut k = KpiTracker::new();
+        k.observe(0.0);
+        k.task_failed(10.0);
+        k.task_failed(20.0);
+        k.task_failed(950.0);
+        let s = k.snapshot(1000.0, 100.0, 0, 1);
+        assert_eq!((s.tasks_failed, s.tasks_failed_total), (1, 3));
+        k.task_failed(1500.0);
+        let s = k.snapshot(2000.0, 100.0, 0, 1);
+        assert_eq!((s.tasks_failed, s.tasks_failed_total), (0, 4));
     }
 }

@@ -135,7 +135,8 @@ pub fn assignment_msg(a: &Assignment, header: Header) -> TaskAssignment {
     }
 }
 
-/// FactoryKpis with the coordinator's fields; the production, station, quality and
+/// FactoryKpis with the coordinator's fields (manual_interventions: tasks failed for
+/// good since start-up, not windowed); the production, station, quality and
 /// energy fields belong to other nodes and stay 0 here.
 pub fn kpis_msg(k: &CoordinatorKpis, header: Header) -> FactoryKpis {
     FactoryKpis {
@@ -146,6 +147,7 @@ pub fn kpis_msg(k: &CoordinatorKpis, header: Header) -> FactoryKpis {
         tasks_waiting: k.tasks_waiting,
         mean_task_wait_s: k.mean_task_wait_s,
         robot_utilisation: k.robot_utilisation as f32,
+        manual_interventions: k.tasks_failed_total,
         ..Default::default()
     }
 }

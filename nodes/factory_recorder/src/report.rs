@@ -231,8 +231,9 @@ impl KpiSummary {
         }
     }
 
-    /// Tasks the autonomy could not close: the coordinator's failed-for-good tasks (or
-    /// its manual_interventions, whichever is larger) in its latest window.
+    /// Tasks the autonomy could not close: the coordinator's manual_interventions (tasks
+    /// failed for good since it started), or its windowed tasks_failed if larger (a
+    /// coordinator that does not fill the run total).
     pub fn manual_interventions(&self) -> Option<u32> {
         self.coordinator.as_ref().map(|k| k.manual_interventions.max(k.tasks_failed))
     }
@@ -456,7 +457,7 @@ impl Report {
             "tasks",
         );
         row(
-            "Manual interventions (tasks failed for good, coordinator window)",
+            "Manual interventions (tasks failed for good, whole run)",
             s.manual_interventions().map_or(NO_DATA.into(), |m| m.to_string()),
             "tasks",
         );
@@ -684,7 +685,8 @@ impl Report {
             md,
             "From the coordinator's latest `factory_kpis` (a sliding window of {:.2} h): {} tasks completed, \
              {} failed for good, {} waiting, mean wait {:.1} s, fleet utilisation {:.1} %. \
-             Manual interventions = tasks the autonomy could not close: {} (the most failed in any window: {}).\n",
+             Manual interventions = tasks the autonomy could not close over the whole run: {} \
+             (the most failed in any window: {}).\n",
             k.window_s / 3600.0,
             k.tasks_completed,
             k.tasks_failed,
