@@ -232,6 +232,8 @@ pub struct Coordinator {
     next_seq: u64,
     replan_requested: bool,
     last_plan_s: Option<f64>,
+    /// The previous [`Coordinator::tick`], s.
+    last_tick_s: Option<f64>,
     /// Per robot: charge tasks that failed in a row, and no new one before this time, s.
     /// An executor that refuses to charge (or cannot reach a charger) is not sent a
     /// fresh charge task every cycle; the wait doubles like a task's retry backoff.
@@ -264,6 +266,7 @@ impl Coordinator {
             next_seq: 0,
             replan_requested: false,
             last_plan_s: None,
+            last_tick_s: None,
             charge_backoff: BTreeMap::new(),
             park_poses: BTreeMap::new(),
             idle_since: BTreeMap::new(),
@@ -521,8 +524,21 @@ impl Coordinator {
 
     /// Detects robots that went silent; their tasks go back to the queue at once.
     /// Call at least a few times per heartbeat timeout.
+    ///
+    /// Silence is judged only over time the coordinator was watching: a tick more than
+    /// half a timeout after the previous one means this node itself was held up (waiting
+    /// for a core while simulated time ran on, or suspended), and the heartbeats sent
+    /// meanwhile are still queued for it. Every robot's silence then restarts from the
+    /// previous tick's standing (an 8-hour shift on a loaded host lost all 8 robots at
+    /// once and cancelled a bearing replacement under way).
     pub fn tick(&mut self, now_s: f64) -> Vec<CoordinatorEvent> {
         self.kpis.observe(now_s);
+        if let Some(gap_s) = self.last_tick_s.map(|prev| now_s - prev) {
+            if gap_s > self.config.heartbeat_timeout_s / 2.0 {
+                self.fleet.defer_silence(gap_s);
+            }
+        }
+        self.last_tick_s = Some(now_s);
         let mut events = Vec::new();
         for robot_id in self.fleet.expire(now_s, self.config.heartbeat_timeout_s) {
             self.kpis.robot_free(&robot_id, now_s);

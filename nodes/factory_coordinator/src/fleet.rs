@@ -140,6 +140,14 @@ impl FleetRegistry {
         Ok(change)
     }
 
+    /// Moves every robot's last heartbeat `by_s` later: time the registry was not
+    /// watching does not count as a robot's silence.
+    pub fn defer_silence(&mut self, by_s: f64) {
+        for r in self.robots.values_mut() {
+            r.last_heartbeat_s += by_s;
+        }
+    }
+
     /// Marks robots silent for longer than `timeout_s` as lost; returns the newly lost ids.
     pub fn expire(&mut self, now_s: f64, timeout_s: f64) -> Vec<String> {
         let mut lost = Vec::new();

@@ -132,6 +132,14 @@ impl Validate for Params {
         check_range("kpi_period_s", self.kpi_period_s, 0.01, 86_400.0, "s")?;
         check_range("goal_response_timeout_s", self.goal_response_timeout_s, 0.1, 600.0, "s")?;
         check_range("heartbeat_timeout_s", self.heartbeat_timeout_s, 0.01, 3600.0, "s")?;
+        // A tick later than half a timeout is taken for a stalled coordinator (Coordinator::tick).
+        if self.tick_period_s >= self.heartbeat_timeout_s / 4.0 {
+            return Err(invalid(
+                "tick_period_s",
+                &self.tick_period_s.to_string(),
+                &format!("below heartbeat_timeout_s / 4 = {} s", self.heartbeat_timeout_s / 4.0),
+            ));
+        }
         mode(&self.mode)?;
         check_range("max_retries", self.max_retries, 0, 100, "")?;
         check_range("retry_backoff_s", self.retry_backoff_s, 0.0, 86_400.0, "s")?;
@@ -844,6 +852,8 @@ mod tests {
         assert_eq!((core.park_after_idle_s, core.park_tolerance_m), (0.0, 1.5));
         let bad = load(&["park_after_idle_s:=-1.0"]).unwrap_err();
         assert!(matches!(&bad, ParamError::Invalid { key, .. } if key == "park_after_idle_s"), "{bad}");
+        let bad = load(&["tick_period_s:=3.0", "heartbeat_timeout_s:=10.0"]).unwrap_err();
+        assert!(matches!(&bad, ParamError::Invalid { key, .. } if key == "tick_period_s"), "{bad}");
         let bad = load(&["park_tolerance_m:=-0.1"]).unwrap_err();
         assert!(matches!(&bad, ParamError::Invalid { key, .. } if key == "park_tolerance_m"), "{bad}");
     }

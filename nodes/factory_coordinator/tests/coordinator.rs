@@ -26,6 +26,23 @@ fn robot_of(c: &factory_coordinator::Coordinator, id: &str) -> Option<String> {
 }
 
 #[test]
+fn a_coordinator_held_up_does_not_count_its_own_gap_as_the_robots_silence() {
+    let mut c = coordinator(CoordinatorConfig { heartbeat_timeout_s: 3.0, ..Default::default() });
+    beat(&mut c, &idle("r1", 14.0, 6.0, 0.9, ALL_CAPS), 0.0);
+    beat(&mut c, &idle("r2", 20.0, 6.0, 0.9, ALL_CAPS), 0.0);
+    assert!(c.tick(0.5).is_empty());
+    beat(&mut c, &idle("r1", 14.0, 6.0, 0.9, ALL_CAPS), 1.0);
+    // The next tick comes 59.5 s later: the node was held up, not the robots.
+    assert!(c.tick(60.0).is_empty(), "the gap is the coordinator's, not the robots'");
+    // r1's heartbeat queued during the gap arrives; r2 stays silent while watched.
+    beat(&mut c, &idle("r1", 14.0, 6.0, 0.9, ALL_CAPS), 60.1);
+    assert!(c.tick(61.0).is_empty(), "r2: 0.5 s before the gap and 1 s after");
+    assert!(c.tick(62.0).is_empty(), "r2: 2.5 s of watched silence");
+    let events = c.tick(62.6);
+    assert_eq!(events, vec![CoordinatorEvent::RobotLost { robot_id: "r2".into(), requeued_task: None }]);
+}
+
+#[test]
 fn lost_robot_task_requeued_at_once_and_reassigned() {
     let mut c = coordinator(CoordinatorConfig { heartbeat_timeout_s: 3.0, ..Default::default() });
     beat(&mut c, &idle("r1", 14.0, 6.0, 0.9, ALL_CAPS), 0.0);
