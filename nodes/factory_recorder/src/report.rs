@@ -976,7 +976,7 @@ mod tests {
             "| Energy cost per part out, net of the stored energy change | 0.800 | currency/part |"
         ));
         assert!(md.contains(
-            "| Manual interventions (tasks failed for good, coordinator window) | no data | tasks |"
+            "| Manual interventions (tasks failed for good, whole run) | no data | tasks |"
         ));
         assert!(md.contains("No inspection results were received"));
         assert!(md.contains("No ground truth was received"));
