@@ -46,8 +46,10 @@ struct Params {
     step_s: f64,
     /// simulated seconds between /clock messages; 0 = every step
     clock_period_s: f64,
-    /// simulated seconds between odom / joint_states / battery / station and energy states
+    /// simulated seconds between odom / joint_states / station and energy states
     state_period_s: f64,
+    /// simulated seconds between battery states (a BMS reports about once a second)
+    battery_period_s: f64,
     /// wall seconds between marker arrays
     marker_period_s: f64,
     /// stop (exit 0) after this much simulated time; 0 runs until stopped
@@ -77,6 +79,7 @@ impl Default for Params {
             step_s: 0.02,
             clock_period_s: 0.0,
             state_period_s: 0.1,
+            battery_period_s: 1.0,
             marker_period_s: 1.0,
             duration_s: 0.0,
             progress_period_s: 600.0,
@@ -95,6 +98,7 @@ impl Validate for Params {
         check_range("step_s", self.step_s, 0.001, 0.5, "s")?;
         check_range("clock_period_s", self.clock_period_s, 0.0, 1.0, "s")?;
         check_range("state_period_s", self.state_period_s, self.step_s, 60.0, "s")?;
+        check_range("battery_period_s", self.battery_period_s, self.step_s, 60.0, "s")?;
         check_range("marker_period_s", self.marker_period_s, 0.1, 60.0, "s")?;
         check_range("duration_s", self.duration_s, 0.0, 1.0e7, "s")?;
         check_range("progress_period_s", self.progress_period_s, 1.0, 1.0e6, "s")?;
@@ -240,6 +244,7 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
         let mut trajectories = select_all(trajectories);
         let (wall_start, sim_start) = (Instant::now(), world.time_s());
         let (mut next_state_s, mut next_marker) = (world.time_s(), Instant::now());
+        let mut next_battery_s = world.time_s();
         let mut next_progress_s = world.time_s() + p.progress_period_s;
         let mut next_clock_s = world.time_s();
         let (mut rejected, mut parts_finished, mut failures) = (0u64, 0u64, 0u64);
@@ -338,12 +343,17 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
                 for (robot, publishers) in world.robots().iter().zip(&robots) {
                     publishers.odom.publish(&ros_convert::odometry(robot, now))?;
                     publishers.joints.publish(&ros_convert::joint_state(robot, now))?;
-                    publishers.battery.publish(&ros_convert::battery(robot, now))?;
                 }
                 for station in world.stations() {
                     station_pub.publish(&ros_convert::station_state(&station, now))?;
                 }
                 energy_pub.publish(&ros_convert::energy(world.energy(), now))?;
+            }
+            if now >= next_battery_s {
+                next_battery_s = now + p.battery_period_s;
+                for (robot, publishers) in world.robots().iter().zip(&robots) {
+                    publishers.battery.publish(&ros_convert::battery(robot, now))?;
+                }
             }
             let elapsed = wall_start.elapsed().as_secs_f64();
             if Instant::now() >= next_marker {
