@@ -449,13 +449,14 @@ fn first_come_nearest_serves_in_submission_order_and_never_preempts() {
 
 #[test]
 fn first_come_nearest_gives_the_head_task_to_the_nearest_idle_robot() {
-    // "a" stands at form (22, 20); "b" 10 m behind it. The task asked for first (cut,
-    // 16 m along the line) is nearest to "a" (6 m vs 11.7 m); that leaves "b" to drive 10 m
-    // to form. The exact minimum instead sends "b" to cut (11.7 m) and "a" to form (0 m).
+    // "a" stands 0.8 m beside form (22, 20), not on it; "b" 10 m behind it. The task asked
+    // for first (cut, at 16 m along the line) is nearest to "a" (5.2 m vs 11.7 m); that
+    // leaves "b" to drive 10 m to form. The exact minimum instead sends "b" to cut
+    // (11.7 m) and "a" to form (0.8 m).
     // Ids sort against submission order so that id order cannot pass for it.
     let scenario = |mode: AssignmentMode| {
         let mut c = with_mode(mode);
-        beat(&mut c, &idle("a", 22.0, 20.0, 0.9, ALL_CAPS), 0.0);
+        beat(&mut c, &idle("a", 21.2, 20.0, 0.9, ALL_CAPS), 0.0);
         beat(&mut c, &idle("b", 22.0, 30.0, 0.9, ALL_CAPS), 0.0);
         submit(&mut c, TaskRequest::single("z_cut", "load_station", "cut", 30.0), 0.0);
         submit(&mut c, TaskRequest::single("a_form", "load_station", "form", 30.0), 0.0);
@@ -467,10 +468,10 @@ fn first_come_nearest_gives_the_head_task_to_the_nearest_idle_robot() {
     assert_eq!((cut.as_deref(), form.as_deref()), (Some("b"), Some("a")));
     let (cut, form, plan) = scenario(AssignmentMode::FirstComeNearest);
     assert_eq!((cut.as_deref(), form.as_deref()), (Some("a"), Some("b")));
-    // The baseline's cost is the approach time alone: 6 m at the cruise speed.
+    // The baseline's cost is the approach time alone: 5.2 m at the cruise speed.
     let speed = setup().cruise_speed_mps;
     let head = plan.assignments.iter().find(|a| a.task_id == "z_cut");
-    assert!(head.is_some_and(|a| (a.estimated_cost - 6.0 / speed).abs() < 1e-9), "{head:?}");
+    assert!(head.is_some_and(|a| (a.estimated_cost - 5.2 / speed).abs() < 1e-9), "{head:?}");
 }
 
 #[test]
@@ -518,6 +519,38 @@ fn first_come_nearest_head_of_line_waits_for_a_capable_robot() {
     assert_eq!(robot_of(&c, "fix").as_deref(), Some("arm"));
     assert_eq!(robot_of(&c, "look").as_deref(), Some("eye"));
     assert_eq!(state(&c, "never"), Some(TaskState::Queued));
+}
+
+#[test]
+fn a_task_where_another_robot_stands_waits_for_the_place_to_clear() {
+    for mode in [AssignmentMode::Exact, AssignmentMode::FirstComeNearest] {
+        let mut c = coordinator(CoordinatorConfig { mode, ..Default::default() });
+        // r1 stands at paint (34, 20), idle, and cannot do the task; r2 can, from afar.
+        beat(&mut c, &idle("r1", 34.2, 20.1, 0.9, &["navigation"]), 0.0);
+        beat(&mut c, &idle("r2", 14.0, 6.0, 0.9, ALL_CAPS), 0.0);
+        let request = TaskRequest::single("t", "inspect", "paint", 60.0).with_capabilities(&["inspection"]);
+        let t = submit(&mut c, request, 0.0);
+        assert!(
+            c.plan(0.0).assignments.iter().all(|a| a.task_id != t),
+            "{mode:?}: r2's path would end in r1: {:?}",
+            c.task(&t)
+        );
+        assert_eq!(state(&c, &t), Some(TaskState::Queued), "{mode:?}");
+        // r1 drives off: the task goes to r2.
+        beat(&mut c, &idle("r1", 30.0, 14.0, 0.9, &["navigation"]), 5.0);
+        let plan = c.plan(5.0);
+        assert!(plan.assignments.iter().any(|a| a.task_id == t && a.robot_id == "r2"), "{mode:?}: {plan:?}");
+    }
+}
+
+#[test]
+fn a_robot_standing_at_a_task_place_may_take_the_task_itself() {
+    let mut c = coordinator(CoordinatorConfig::default());
+    beat(&mut c, &idle("r1", 34.2, 20.1, 0.9, ALL_CAPS), 0.0);
+    beat(&mut c, &idle("r2", 33.0, 18.0, 0.9, ALL_CAPS), 0.0);
+    let t = submit(&mut c, TaskRequest::single("t", "inspect", "paint", 60.0), 0.0);
+    let plan = c.plan(0.0);
+    assert!(plan.assignments.iter().any(|a| a.task_id == t && a.robot_id == "r1"), "{plan:?}");
 }
 
 #[test]

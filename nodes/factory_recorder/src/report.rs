@@ -975,9 +975,7 @@ mod tests {
         assert!(md.contains(
             "| Energy cost per part out, net of the stored energy change | 0.800 | currency/part |"
         ));
-        assert!(md.contains(
-            "| Manual interventions (tasks failed for good, whole run) | no data | tasks |"
-        ));
+        assert!(md.contains("| Manual interventions (tasks failed for good, whole run) | no data | tasks |"));
         assert!(md.contains("No inspection results were received"));
         assert!(md.contains("No ground truth was received"));
         assert!(md.contains("No factory KPIs were received"));
