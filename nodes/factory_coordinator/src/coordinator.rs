@@ -191,21 +191,12 @@ const STANDS_AT_PLACE_M: f64 = 0.75;
 const PARK_BACKOFF_MAX_DOUBLINGS: u32 = 6;
 const REQUESTED_BY: &str = "factory_coordinator";
 
-/// True when `task`'s first step is at one of `places`.
-fn starts_at_any(task: &TaskRecord, places: &[Pose2]) -> bool {
+/// True when `task`'s first step is within `radius_m` of one of `places`.
+fn starts_within<'a>(task: &TaskRecord, mut places: impl Iterator<Item = &'a Pose2>, radius_m: f64) -> bool {
     task.spec
         .steps
         .first()
-        .is_some_and(|s| places.iter().any(|p| (p.x - s.pose.x).hypot(p.y - s.pose.y) <= SAME_PLACE_M))
-}
-
-/// True when a robot other than `robot_id` stands at `task`'s first place.
-fn place_held_by_other(task: &TaskRecord, robot_id: &str, standing: &[(String, Pose2)]) -> bool {
-    task.spec.steps.first().is_some_and(|s| {
-        standing
-            .iter()
-            .any(|(id, p)| id != robot_id && (p.x - s.pose.x).hypot(p.y - s.pose.y) <= STANDS_AT_PLACE_M)
-    })
+        .is_some_and(|s| places.any(|p| (p.x - s.pose.x).hypot(p.y - s.pose.y) <= radius_m))
 }
 
 /// A task the coordinator makes for itself (charging, parking): one step of `kind` at
@@ -735,7 +726,8 @@ impl Coordinator {
         for (t, id) in ready.iter().enumerate() {
             let (Some(profile), Some(rec)) = (&profiles[t], self.tasks.get(id)) else { continue };
             for (c, robot) in candidates.iter().enumerate() {
-                if place_held_by_other(rec, &robot.id, &standing) {
+                let others = standing.iter().filter(|(id, _)| *id != robot.id).map(|(_, p)| p);
+                if starts_within(rec, others, STANDS_AT_PLACE_M) {
                     continue;
                 }
                 match self.evaluate(robot, rec, profile, now_s) {
@@ -763,7 +755,7 @@ impl Coordinator {
             for (t, col) in row_to_col.iter_mut().enumerate() {
                 let Some(rec) = self.tasks.get(&ready[t]) else { continue };
                 if col.is_some() {
-                    if starts_at_any(rec, &claimed) {
+                    if starts_within(rec, claimed.iter(), SAME_PLACE_M) {
                         *col = None;
                     } else if let Some(s) = rec.spec.steps.first() {
                         claimed.push(s.pose);
@@ -1009,7 +1001,7 @@ impl Coordinator {
         let taken = self.places_taken();
         ready
             .into_iter()
-            .filter(|r| !self.config.one_robot_per_place || !starts_at_any(r, &taken))
+            .filter(|r| !self.config.one_robot_per_place || !starts_within(r, taken.iter(), SAME_PLACE_M))
             .map(|r| r.spec.id.clone())
             .collect()
     }
