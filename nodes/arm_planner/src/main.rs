@@ -242,7 +242,9 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
     let config = p.planner_config().map_err(|e| NodeError::failed(e.to_string()))?;
     let planner = Planner::new(model.clone(), group, config);
     let controller = ctx.publisher::<JointTrajectory>(&p.controller_topic)?;
-    let mut joint_states = ctx.subscribe::<JointState>("joint_states")?;
+    // Joint states are sensor data (REP 2003): only the latest matters.
+    let mut joint_states =
+        ctx.subscribe_with_qos::<JointState>("joint_states", factory_node::r2r::QosProfile::sensor_data())?;
     let mut scene_updates = ctx.subscribe::<CollisionObject>("planning_scene")?;
     let mut goals = ctx.action_server::<PlanArmMotion::Action>("plan_arm_motion")?;
     let (events, mut event_rx) = mpsc::unbounded_channel();

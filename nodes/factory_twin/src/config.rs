@@ -527,6 +527,9 @@ pub struct MaintenanceConfig {
     /// ... to lubricate it, seconds.
     #[serde(default = "d_lubricate_s")]
     pub lubricate_s: f64,
+    /// ... to recalibrate its machine's sensors and drive model, seconds.
+    #[serde(default = "d_recalibrate_s")]
+    pub recalibrate_s: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -1003,6 +1006,9 @@ fn d_replace_s() -> f64 {
 fn d_lubricate_s() -> f64 {
     120.0
 }
+fn d_recalibrate_s() -> f64 {
+    600.0
+}
 fn d_tel_period() -> f64 {
     1.0
 }
@@ -1335,6 +1341,7 @@ impl FactoryConfig {
         v.positive("maintenance.repair_s", m.repair_s);
         v.positive("maintenance.replace_s", m.replace_s);
         v.positive("maintenance.lubricate_s", m.lubricate_s);
+        v.positive("maintenance.recalibrate_s", m.recalibrate_s);
         let t = &self.telemetry;
         v.positive("telemetry.period_s", t.period_s);
         v.positive("telemetry.sample_rate_hz", t.sample_rate_hz);

@@ -32,6 +32,7 @@ pub mod line;
 pub mod machine;
 pub mod maintenance;
 pub mod robot;
+pub mod station_reports;
 pub mod vibration;
 pub mod world;
 

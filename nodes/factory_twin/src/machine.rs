@@ -250,6 +250,9 @@ impl Component {
                 self.failed = false;
                 self.draw_fault();
             }
+            // Calibration is of the sensors and models that watch the component, which
+            // the twin simulates as exact: nothing of the component changes.
+            MaintenanceAction::Recalibrate => {}
             MaintenanceAction::Replace => {
                 self.severity = 0.0;
                 self.failed = false;

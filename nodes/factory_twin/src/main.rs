@@ -29,6 +29,7 @@ use factory_node::r2r::{log_info, log_warn, QosProfile};
 use factory_node::{
     diagnostics::Level, diagnostics::Status, respond, run_node, NodeContext, NodeError, Publisher,
 };
+use factory_twin::station_reports::StationReports;
 use factory_twin::{Event, FactoryConfig, World};
 use futures::stream::{select_all, BoxStream};
 use futures::{FutureExt, StreamExt};
@@ -46,8 +47,11 @@ struct Params {
     step_s: f64,
     /// simulated seconds between /clock messages; 0 = every step
     clock_period_s: f64,
-    /// simulated seconds between odom / joint_states / station and energy states
+    /// simulated seconds between odom / joint_states / energy states
     state_period_s: f64,
+    /// a station's state goes out when its state, buffer, part or count changes, and at
+    /// least every this many simulated seconds
+    station_period_s: f64,
     /// simulated seconds between battery states (a BMS reports about once a second)
     battery_period_s: f64,
     /// wall seconds between marker arrays
@@ -79,6 +83,7 @@ impl Default for Params {
             step_s: 0.02,
             clock_period_s: 0.0,
             state_period_s: 0.1,
+            station_period_s: 1.0,
             battery_period_s: 1.0,
             marker_period_s: 1.0,
             duration_s: 0.0,
@@ -98,6 +103,7 @@ impl Validate for Params {
         check_range("step_s", self.step_s, 0.001, 0.5, "s")?;
         check_range("clock_period_s", self.clock_period_s, 0.0, 1.0, "s")?;
         check_range("state_period_s", self.state_period_s, self.step_s, 60.0, "s")?;
+        check_range("station_period_s", self.station_period_s, self.step_s, 60.0, "s")?;
         check_range("battery_period_s", self.battery_period_s, self.step_s, 60.0, "s")?;
         check_range("marker_period_s", self.marker_period_s, 0.1, 60.0, "s")?;
         check_range("duration_s", self.duration_s, 0.0, 1.0e7, "s")?;
@@ -247,6 +253,7 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
         let mut next_battery_s = world.time_s();
         let mut next_progress_s = world.time_s() + p.progress_period_s;
         let mut next_clock_s = world.time_s();
+        let mut station_reports = StationReports::new(p.station_period_s);
         let (mut rejected, mut parts_finished, mut failures) = (0u64, 0u64, 0u64);
         loop {
             // Commands that arrived since the last step; a bad one is logged and dropped.
@@ -344,10 +351,12 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
                     publishers.odom.publish(&ros_convert::odometry(robot, now))?;
                     publishers.joints.publish(&ros_convert::joint_state(robot, now))?;
                 }
-                for station in world.stations() {
+                energy_pub.publish(&ros_convert::energy(world.energy(), now))?;
+            }
+            for station in world.stations() {
+                if station_reports.due(&station, now) {
                     station_pub.publish(&ros_convert::station_state(&station, now))?;
                 }
-                energy_pub.publish(&ros_convert::energy(world.energy(), now))?;
             }
             if now >= next_battery_s {
                 next_battery_s = now + p.battery_period_s;

@@ -11,6 +11,9 @@ pub enum MaintenanceAction {
     Replace,
     /// resets the lubrication interval; does not remove a defect
     Lubricate,
+    /// the machine's sensors and drive model checked and set again: the machine is
+    /// locked out for the work, the component's wear and faults are left as they are
+    Recalibrate,
 }
 
 impl MaintenanceAction {
@@ -19,6 +22,7 @@ impl MaintenanceAction {
             MaintenanceAction::Repair => "repair",
             MaintenanceAction::Replace => "replace",
             MaintenanceAction::Lubricate => "lubricate",
+            MaintenanceAction::Recalibrate => "recalibrate",
         }
     }
 }

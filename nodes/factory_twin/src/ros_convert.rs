@@ -230,11 +230,16 @@ pub fn start_maintenance(
         a if a == msg_const(StartMaintenance::Request::ACTION_LUBRICATE) => {
             Some((MaintenanceAction::Lubricate, cfg.lubricate_s))
         }
+        a if a == msg_const(StartMaintenance::Request::ACTION_RECALIBRATE) => {
+            Some((MaintenanceAction::Recalibrate, cfg.recalibrate_s))
+        }
         _ => None,
     };
     let Some((action, duration_s)) = action else {
-        let msg =
-            format!("action = {:?}: the twin simulates repair, replace, lubricate and cancel", req.action);
+        let msg = format!(
+            "action = {:?}: the twin simulates repair, replace, lubricate, recalibrate and cancel",
+            req.action
+        );
         return (refused(msg), None);
     };
     match world.start_maintenance(&req.robot_id, &req.machine_id, &req.component_id, action) {
@@ -261,6 +266,7 @@ pub fn maintenance_done(
         MaintenanceAction::Repair => msg_const(StartMaintenance::Request::ACTION_REPAIR),
         MaintenanceAction::Replace => msg_const(StartMaintenance::Request::ACTION_REPLACE),
         MaintenanceAction::Lubricate => msg_const(StartMaintenance::Request::ACTION_LUBRICATE),
+        MaintenanceAction::Recalibrate => msg_const(StartMaintenance::Request::ACTION_RECALIBRATE),
     };
     MaintenanceEvent {
         header: header(now, ""),

@@ -481,6 +481,7 @@ impl World {
             MaintenanceAction::Repair => m.repair_s,
             MaintenanceAction::Replace => m.replace_s,
             MaintenanceAction::Lubricate => m.lubricate_s,
+            MaintenanceAction::Recalibrate => m.recalibrate_s,
         };
         self.robots[ri].task = Some(MaintenanceTask {
             machine_id: machine_id.to_string(),

@@ -111,6 +111,49 @@ fn servicing_a_running_machine_stops_it_and_lubrication_is_reported() {
 }
 
 #[test]
+fn recalibration_locks_out_the_machine_for_its_time_and_leaves_the_component_as_it_was() {
+    let mut cfg = common::small_config();
+    cfg.robots.defaults.laser.rate_hz = 0.0;
+    for m in &mut cfg.machines {
+        for c in &mut m.components {
+            c.fault = None;
+        }
+    }
+    cfg.machines[0].components[0].fault =
+        Some(serde_yaml::from_str("{ mode: outer_race, start_severity: 0.5, growth_per_h: 0.01 }").unwrap());
+    let mut w = common::world(cfg);
+    for _ in 0..120 {
+        w.step(1.0).unwrap();
+    }
+    assert_eq!(w.stations()[0].state, StationState::Busy);
+    let recalibrate_s = w.config().maintenance.recalibrate_s;
+    let before = w.ground_truth()[0].clone();
+    assert!(before.severity > 0.0 && before.working_h > 0.0);
+    let t0 = w.time_s();
+    w.start_maintenance("service_1", "m1", "bearing", MaintenanceAction::Recalibrate).unwrap();
+    let mut done_at = None;
+    while w.time_s() < t0 + 2.0 * recalibrate_s {
+        let out = w.step(0.1).unwrap();
+        if out.events.iter().any(|e| {
+            matches!(e, Event::MaintenanceDone { robot_id, action: MaintenanceAction::Recalibrate, .. }
+                if robot_id == "service_1")
+        }) {
+            done_at = Some(w.time_s());
+            break;
+        }
+        assert_eq!(w.stations()[0].state, StationState::Down, "locked out while recalibrating");
+    }
+    let done_at = done_at.expect("recalibration never completed");
+    assert!((done_at - t0 - recalibrate_s).abs() < 0.1 + 1e-6, "took {} s", done_at - t0);
+    w.step(1.0).unwrap();
+    assert_ne!(w.stations()[0].state, StationState::Down, "back to work");
+    // Neither a repair (severity back to 0) nor a replacement (working hours reset).
+    let after = &w.ground_truth()[0];
+    assert!(after.severity >= before.severity, "severity {} -> {}", before.severity, after.severity);
+    assert!(after.working_h >= before.working_h, "working hours {} -> {}", before.working_h, after.working_h);
+}
+
+#[test]
 fn bad_maintenance_orders_are_typed_errors() {
     let mut cfg = common::small_config();
     cfg.robots.list[2].capabilities = Some(vec!["navigation".into()]);

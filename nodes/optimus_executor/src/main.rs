@@ -301,7 +301,9 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
         .map_err(|e| NodeError::failed(format!("executor configuration: {e}")))?;
     let cmd_vel = ctx.publisher::<Twist>("cmd_vel")?;
     let status = ctx.publisher::<RobotStatus>("robot_status")?;
-    let mut odom = ctx.subscribe::<Odometry>("odom")?;
+    // Odometry is sensor data (REP 2003): the latest pose matters, a lost one is not
+    // resent, which spares the reliable protocol's traffic at 10 Hz per robot.
+    let mut odom = ctx.subscribe_with_qos::<Odometry>("odom", QosProfile::sensor_data())?;
     let mut battery = ctx.subscribe::<BatteryState>("battery")?;
     let mut scan = ctx.subscribe_with_qos::<LaserScan>("scan", QosProfile::sensor_data())?;
     let mut maintenance_events = ctx.subscribe::<MaintenanceEvent>("maintenance_events")?;

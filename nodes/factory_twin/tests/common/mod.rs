@@ -61,7 +61,7 @@ robots:
     - { id: service_2, start: { x: 12.0, y: 6.4, yaw: 1.5708 } }
     - { id: service_3, start: { x: 18.0, y: 6.4, yaw: 1.5708 } }
   fleet: { count: 4, id_prefix: runner_, first: { x: 3.0, y: 2.0 }, spacing_m: 1.2, per_row: 4 }
-maintenance: { repair_s: 60.0, replace_s: 90.0, lubricate_s: 20.0 }
+maintenance: { repair_s: 60.0, replace_s: 90.0, lubricate_s: 20.0, recalibrate_s: 30.0 }
 telemetry: { period_s: 1.0, sample_rate_hz: 12000.0, chunk_samples: 1024 }
 "#;
 
