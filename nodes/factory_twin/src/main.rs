@@ -292,6 +292,13 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
                 clock_pub.publish(&Clock { clock: ros_convert::time(now) })?;
                 next_clock_s = (next_clock_s + p.clock_period_s).max(now);
             }
+            // Before this step's frames and traces: a part that arrived in this step is at
+            // its station when its images come.
+            for station in world.stations() {
+                if station_reports.due(&station, now) {
+                    station_pub.publish(&ros_convert::station_state(&station, now))?;
+                }
+            }
             for scan in &out.scans {
                 let robot = &world.robots()[scan.robot];
                 robots[scan.robot].scan.publish(&ros_convert::laser_scan(robot, &scan.scan))?;
@@ -352,11 +359,6 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
                     publishers.joints.publish(&ros_convert::joint_state(robot, now))?;
                 }
                 energy_pub.publish(&ros_convert::energy(world.energy(), now))?;
-            }
-            for station in world.stations() {
-                if station_reports.due(&station, now) {
-                    station_pub.publish(&ros_convert::station_state(&station, now))?;
-                }
             }
             if now >= next_battery_s {
                 next_battery_s = now + p.battery_period_s;
