@@ -40,11 +40,35 @@ if [ "$(cat "$refs/.taught_from" 2>/dev/null)" != "$layout_hash" ]; then
   echo "$layout_hash" >"$refs/.taught_from"
 fi
 
+# Fast DDS shared-memory files that no process has open or mapped were left by processes
+# that died (the ports' named mutexes, sem.fastrtps_*, are only held while a port opens,
+# so they are left alone). One killed while creating its port leaves an empty port
+# file, and the next participant given that port waits for it for ever (a whole factory
+# hung at start-up that way). `fastdds shm clean` misses such a file: it only looks at
+# the lock files.
+clear_stale_dds_shm() {
+  local in_use file removed=0
+  in_use=$(
+    {
+      ls -l /proc/[0-9]*/fd 2>/dev/null
+      cat /proc/[0-9]*/maps 2>/dev/null
+    } | grep -o '/dev/shm/fastrtps_[A-Za-z0-9_]*' | sort -u
+  ) || true
+  for file in /dev/shm/fastrtps_*; do
+    [ -e "$file" ] || continue
+    if ! grep -qxF "$file" <<<"$in_use"; then
+      rm -f "$file" && removed=$((removed + 1))
+    fi
+  done
+  [ "$removed" -eq 0 ] || echo "[main job] removed $removed Fast DDS shared-memory files no process uses"
+}
+
 # One run: output directory, then extra launch arguments. Returns the launch's status.
 run_factory() {
   local out=$1
   shift
   mkdir -p "$out"
+  clear_stale_dds_shm
   echo "[main job] the factory on its twin for ${sim_seconds} simulated seconds -> $out ($*)"
   local status=0
   "$ROOT/target/release/factory_launch" --log-dir "$out" "$ROOT/launch/factory.launch.xml" \
