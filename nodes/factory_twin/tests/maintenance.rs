@@ -4,8 +4,8 @@ mod common;
 
 use factory_twin::{CommandError, Event, MaintenanceAction, StationState, Twist2, World};
 
-/// m1's bearing arrives failed-to-be: it fails within seconds of work.
-fn world_with_failing_m1() -> World {
+/// A world whose only fault is m1's bearing's, `fault` (YAML), with the lasers off.
+fn world_with_m1_bearing_fault(fault: &str) -> World {
     let mut cfg = common::small_config();
     cfg.robots.defaults.laser.rate_hz = 0.0;
     for m in &mut cfg.machines {
@@ -13,9 +13,13 @@ fn world_with_failing_m1() -> World {
             c.fault = None;
         }
     }
-    cfg.machines[0].components[0].fault =
-        Some(serde_yaml::from_str("{ mode: outer_race, start_severity: 0.99, growth_per_h: 50.0 }").unwrap());
-    let mut w = common::world(cfg);
+    cfg.machines[0].components[0].fault = Some(serde_yaml::from_str(fault).unwrap());
+    common::world(cfg)
+}
+
+/// m1's bearing arrives failed-to-be: it fails within seconds of work.
+fn world_with_failing_m1() -> World {
+    let mut w = world_with_m1_bearing_fault("{ mode: outer_race, start_severity: 0.99, growth_per_h: 50.0 }");
     for _ in 0..200 {
         w.step(0.5).unwrap();
         if w.machine("m1").unwrap().has_failed_component() {
@@ -112,16 +116,7 @@ fn servicing_a_running_machine_stops_it_and_lubrication_is_reported() {
 
 #[test]
 fn recalibration_locks_out_the_machine_for_its_time_and_leaves_the_component_as_it_was() {
-    let mut cfg = common::small_config();
-    cfg.robots.defaults.laser.rate_hz = 0.0;
-    for m in &mut cfg.machines {
-        for c in &mut m.components {
-            c.fault = None;
-        }
-    }
-    cfg.machines[0].components[0].fault =
-        Some(serde_yaml::from_str("{ mode: outer_race, start_severity: 0.5, growth_per_h: 0.01 }").unwrap());
-    let mut w = common::world(cfg);
+    let mut w = world_with_m1_bearing_fault("{ mode: outer_race, start_severity: 0.5, growth_per_h: 0.01 }");
     for _ in 0..120 {
         w.step(1.0).unwrap();
     }
