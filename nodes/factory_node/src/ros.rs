@@ -36,8 +36,11 @@ const BLOCKING_WORK_GRACE: Duration = Duration::from_millis(500);
 /// shutdown transition gets 1 s of it). With SHUTDOWN_GRACE before it, well inside the
 /// launch runner's 10 s from SIGINT to SIGKILL.
 const TEARDOWN_LIMIT: Duration = Duration::from_millis(2500);
-/// How long one spin of the r2r node may block; bounds the shutdown latency.
-const SPIN_TIMEOUT: Duration = Duration::from_millis(10);
+/// How long one spin of the r2r node may block: the latency of shutdown and of jobs
+/// sent to the node (NodeHandle) while no message arrives. A message ends the spin at
+/// once. At 10 ms an idle node (a robot waiting for work) used 1.3 % of a core just
+/// spinning; at 100 ms, 0.3 %.
+const SPIN_TIMEOUT: Duration = Duration::from_millis(100);
 
 /// Something that stops a node.
 #[derive(Debug, thiserror::Error)]

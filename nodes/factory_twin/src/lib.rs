@@ -31,6 +31,7 @@ pub mod geometry;
 pub mod line;
 pub mod machine;
 pub mod maintenance;
+pub mod rest_reports;
 pub mod robot;
 pub mod station_reports;
 pub mod vibration;

@@ -29,6 +29,7 @@ use factory_node::r2r::{log_info, log_warn, QosProfile};
 use factory_node::{
     diagnostics::Level, diagnostics::Status, respond, run_node, NodeContext, NodeError, Publisher,
 };
+use factory_twin::rest_reports::RestReports;
 use factory_twin::station_reports::StationReports;
 use factory_twin::{Event, FactoryConfig, World};
 use futures::stream::{select_all, BoxStream};
@@ -49,6 +50,10 @@ struct Params {
     clock_period_s: f64,
     /// simulated seconds between odom / joint_states / energy states
     state_period_s: f64,
+    /// a robot at rest (idle, charging or flat) publishes odom, joint_states and scan
+    /// only every this many simulated seconds (rest_reports.rs says why); 0 = always at
+    /// state_period_s and the laser's rate, as a real robot's drivers do
+    rest_sensor_period_s: f64,
     /// a station's state goes out when its state, buffer, part or count changes, and at
     /// least every this many simulated seconds
     station_period_s: f64,
@@ -83,6 +88,7 @@ impl Default for Params {
             step_s: 0.02,
             clock_period_s: 0.0,
             state_period_s: 0.1,
+            rest_sensor_period_s: 0.0,
             station_period_s: 1.0,
             battery_period_s: 1.0,
             marker_period_s: 1.0,
@@ -103,6 +109,7 @@ impl Validate for Params {
         check_range("step_s", self.step_s, 0.001, 0.5, "s")?;
         check_range("clock_period_s", self.clock_period_s, 0.0, 1.0, "s")?;
         check_range("state_period_s", self.state_period_s, self.step_s, 60.0, "s")?;
+        check_range("rest_sensor_period_s", self.rest_sensor_period_s, 0.0, 60.0, "s")?;
         check_range("station_period_s", self.station_period_s, self.step_s, 60.0, "s")?;
         check_range("battery_period_s", self.battery_period_s, self.step_s, 60.0, "s")?;
         check_range("marker_period_s", self.marker_period_s, 0.1, 60.0, "s")?;
@@ -254,6 +261,8 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
         let mut next_progress_s = world.time_s() + p.progress_period_s;
         let mut next_clock_s = world.time_s();
         let mut station_reports = StationReports::new(p.station_period_s);
+        let mut rest_states = RestReports::new(p.rest_sensor_period_s, robots.len());
+        let mut rest_scans = RestReports::new(p.rest_sensor_period_s, robots.len());
         let (mut rejected, mut parts_finished, mut failures) = (0u64, 0u64, 0u64);
         loop {
             // Commands that arrived since the last step; a bad one is logged and dropped.
@@ -301,6 +310,9 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
             }
             for scan in &out.scans {
                 let robot = &world.robots()[scan.robot];
+                if !rest_scans.due(scan.robot, robot.is_at_rest(), now) {
+                    continue;
+                }
                 robots[scan.robot].scan.publish(&ros_convert::laser_scan(robot, &scan.scan))?;
             }
             // A part's fastening trace goes out before its first image.
@@ -354,7 +366,10 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
             }
             if now >= next_state_s {
                 next_state_s = now + p.state_period_s;
-                for (robot, publishers) in world.robots().iter().zip(&robots) {
+                for (i, (robot, publishers)) in world.robots().iter().zip(&robots).enumerate() {
+                    if !rest_states.due(i, robot.is_at_rest(), now) {
+                        continue;
+                    }
                     publishers.odom.publish(&ros_convert::odometry(robot, now))?;
                     publishers.joints.publish(&ros_convert::joint_state(robot, now))?;
                 }

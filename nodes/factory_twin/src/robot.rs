@@ -229,6 +229,12 @@ impl Robot {
         self.collisions_avoided
     }
 
+    /// Base and arms still, and not working on a machine: idle, charging, or flat. Its
+    /// pose and joint angles stay as they are until it is commanded.
+    pub fn is_at_rest(&self) -> bool {
+        matches!(self.activity(), RobotActivity::Idle | RobotActivity::Charging | RobotActivity::BatteryEmpty)
+    }
+
     pub fn activity(&self) -> RobotActivity {
         if self.battery.is_empty() {
             RobotActivity::BatteryEmpty

@@ -250,3 +250,33 @@ fn a_robot_that_stood_still_and_then_moved_scans_what_it_sees_from_where_it_is()
     assert_eq!(moved, fresh(&w), "scan after the turn");
     assert_ne!(moved, standing, "the turn changed nothing the scan sees");
 }
+
+/// At rest (the twin then thins the robot's sensor streams): base and arm still.
+#[test]
+fn a_robot_is_at_rest_only_while_its_base_and_arm_stand_still() {
+    let mut w = common::world(common::small_config());
+    let at_rest = |w: &World| w.robot("runner_2").unwrap().is_at_rest();
+    w.step(0.05).unwrap();
+    assert!(at_rest(&w), "a robot with no command is at rest");
+
+    w.set_cmd_vel("runner_2", Twist2::new(0.0, 0.0, 0.5)).unwrap();
+    w.step(0.05).unwrap();
+    assert!(!at_rest(&w), "a robot turning in place is not at rest");
+    w.set_cmd_vel("runner_2", Twist2::default()).unwrap();
+    for _ in 0..20 {
+        w.step(0.05).unwrap();
+    }
+    assert!(at_rest(&w), "a robot that has braked to a stop is at rest again");
+
+    let traj = JointTrajectory {
+        joint_names: vec!["right_elbow".into()],
+        points: vec![TrajectoryPoint { positions: vec![1.0], time_from_start_s: 1.0 }],
+    };
+    w.set_joint_trajectory("runner_2", &traj).unwrap();
+    w.step(0.05).unwrap();
+    assert!(!at_rest(&w), "a robot moving an arm is not at rest");
+    for _ in 0..30 {
+        w.step(0.05).unwrap();
+    }
+    assert!(at_rest(&w), "a robot whose arm has arrived is at rest again");
+}
