@@ -97,7 +97,7 @@ impl Default for Params {
             cartesian_step_m: core.cartesian_step_m,
             cartesian_step_rad: core.cartesian_step_rad,
             cartesian_max_joint_step_rad: core.cartesian_max_joint_step_rad,
-            joint_state_timeout_s: 1.0,
+            joint_state_timeout_s: 2.0,
         }
     }
 }

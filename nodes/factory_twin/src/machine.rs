@@ -405,9 +405,23 @@ impl Machine {
             .sum()
     }
 
+    /// The drive current a component's telemetry carries: a motor's own; a conveyor
+    /// belt's is its drive's (the machine's first motor), as the drive measures it, so
+    /// belt drag is reported on the component that has it; 0 for the rest.
     fn motor_current_a(&self, c: &Component) -> f64 {
-        if c.cfg.kind != ComponentType::Motor || self.is_down() {
+        if self.is_down() {
             return 0.0;
+        }
+        match c.cfg.kind {
+            ComponentType::Motor => {}
+            ComponentType::ConveyorBelt => {
+                return self
+                    .components
+                    .iter()
+                    .find(|m| m.cfg.kind == ComponentType::Motor)
+                    .map_or(0.0, |drive| self.motor_current_a(drive));
+            }
+            ComponentType::Bearing => return 0.0,
         }
         let load = self.load_fraction();
         let winding = if c.mode == FaultMode::Winding {

@@ -175,7 +175,7 @@ fn bad_maintenance_orders_are_typed_errors() {
 }
 
 /// Wear shows in the telemetry: a worn bearing runs hotter, conveyor drag raises the
-/// motor current of its machine.
+/// motor current of its machine, which the belt reports too.
 #[test]
 fn wear_raises_temperature_and_drag_raises_motor_current() {
     let run = |sev_bearing: f64, sev_belt: f64| {
@@ -198,12 +198,16 @@ fn wear_raises_temperature_and_drag_raises_motor_current() {
         let mut w = common::world(cfg);
         let (mut temp, mut current) = (0.0, 0.0);
         for _ in 0..3600 {
-            for t in w.step(1.0).unwrap().telemetry {
+            let telemetry = w.step(1.0).unwrap().telemetry;
+            for t in &telemetry {
                 if t.machine_id == "m1" && t.component_id == "bearing" {
                     temp = t.temperature_k;
                 }
                 if t.machine_id == "m3" && t.component_id == "motor" && t.load_fraction > 0.5 {
                     current = t.motor_current_a;
+                    // The belt reports its drive's current: drag shows on the component that has it.
+                    let belt = telemetry.iter().find(|b| b.machine_id == "m3" && b.component_id == "belt");
+                    assert_eq!(belt.map(|b| b.motor_current_a), Some(current));
                 }
             }
         }

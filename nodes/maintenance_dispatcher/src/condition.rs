@@ -232,7 +232,15 @@ impl ConveyorMonitor {
         Self { model, residual: None }
     }
 
+    /// Takes one chunk's drive current and load. A stopped drive (no load and next to
+    /// no current: the machine down, or locked out for maintenance) says nothing about
+    /// drag or calibration and is skipped; read against the idle current it looked
+    /// like a sensor reading 100 % low, and each repair was followed by a needless
+    /// recalibration.
     pub fn update(&mut self, current_a: f64, load_fraction: f64) {
+        if load_fraction <= 0.0 && current_a < 0.1 * self.model.idle_current_a {
+            return;
+        }
         let expected = self.model.idle_current_a + self.model.current_per_load_a * load_fraction;
         if expected <= 0.0 {
             return;
@@ -305,6 +313,24 @@ mod tests {
         }
         assert!((c.residual() - 0.25).abs() < 1e-6);
         assert!((c.degradation() - 0.5).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_stopped_drive_is_not_read_as_a_low_current_but_a_dead_sensor_is() {
+        let mut c = ConveyorMonitor::new(ConveyorModel::default());
+        for _ in 0..100 {
+            c.update(2.0 + 6.0 * 0.5, 0.5);
+        }
+        // The machine locked out for a repair: no load, no current, for ten minutes.
+        for _ in 0..600 {
+            c.update(0.0, 0.0);
+        }
+        assert!(c.residual().abs() < 1e-9 && !c.needs_recalibration(), "{}", c.residual());
+        // A current sensor reading zero while the belt carries load is a calibration case.
+        for _ in 0..100 {
+            c.update(0.0, 0.5);
+        }
+        assert!(c.needs_recalibration(), "{}", c.residual());
     }
 
     #[test]

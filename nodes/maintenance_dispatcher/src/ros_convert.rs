@@ -259,13 +259,14 @@ pub fn layout_from_factory(cfg: &FactoryConfig) -> Layout {
         .machines
         .iter()
         .map(|m| {
-            let has_belt = m.components.iter().any(|c| c.kind == ComponentType::ConveyorBelt);
+            // A belt's drive: the machine's first motor (the twin's convention too).
+            let drive = m.components.iter().find(|c| c.kind == ComponentType::Motor);
             MachineConfig {
                 id: m.id.clone(),
                 components: m
                     .components
                     .iter()
-                    .map(|c| component_from_twin(c, has_belt, ambient_k, m.working_load))
+                    .map(|c| component_from_twin(c, drive, ambient_k, m.working_load))
                     .collect(),
             }
         })
@@ -289,14 +290,15 @@ pub fn layout_from_factory(cfg: &FactoryConfig) -> Layout {
 ///   severity 1 at the configured shaft speed (decaying resonance: energy A²/(4α) per
 ///   impact, α = 2πζf_n);
 /// - motor: temperature model (nominal = ambient + load rise at working load, failure =
-///   nominal + the wear rise at severity 1); a motor on a machine with a conveyor belt
-///   drives that belt and carries its drag in its current, so it is monitored with the
-///   conveyor current model (no-load current, rated − no-load per unit load);
-/// - conveyor belt: the twin reports no current on the belt itself, so it is monitored
-///   for temperature only (the drag shows on its motor, above).
+///   nominal + the wear rise at severity 1);
+/// - conveyor belt: its telemetry carries its drive's current (the machine's first
+///   motor), in which belt drag shows, so it is monitored with the conveyor current
+///   model of that drive (no-load current, rated − no-load per unit load). A drag work
+///   order then goes to the belt, the component with the drag; a belt with no drive on
+///   its machine is monitored for temperature only.
 fn component_from_twin(
     c: &TwinComponent,
-    belt_on_machine: bool,
+    drive: Option<&TwinComponent>,
     ambient_k: f64,
     load: f64,
 ) -> ComponentConfig {
@@ -329,12 +331,15 @@ fn component_from_twin(
         }
         // A bearing without geometry cannot be analysed: temperature only.
         (ComponentType::Bearing, None) => ComponentKind::Motor,
-        (ComponentType::Motor, _) if belt_on_machine => ComponentKind::ConveyorBelt(ConveyorModel {
-            idle_current_a: c.no_load_current_a,
-            current_per_load_a: c.rated_current_a - c.no_load_current_a,
-            ..ConveyorModel::default()
-        }),
-        (ComponentType::Motor | ComponentType::ConveyorBelt, _) => ComponentKind::Motor,
+        (ComponentType::ConveyorBelt, _) => match drive {
+            Some(drive) => ComponentKind::ConveyorBelt(ConveyorModel {
+                idle_current_a: drive.no_load_current_a,
+                current_per_load_a: drive.rated_current_a - drive.no_load_current_a,
+                ..ConveyorModel::default()
+            }),
+            None => ComponentKind::Motor,
+        },
+        (ComponentType::Motor, _) => ComponentKind::Motor,
     };
     ComponentConfig {
         id: c.id.clone(),
@@ -378,8 +383,12 @@ mod tests {
         assert!(healthy > 0.3 && healthy < 0.6 && b.failure_rms_mps2 > 5.0 * healthy, "{b:?}");
         assert_eq!(cnc.components[0].lubrication_interval_s, Some(8.0 * 3600.0));
         let inspect = layout.machines.iter().find(|m| m.id == "inspect_1").expect("inspect_1");
-        let motor = inspect.components.iter().find(|c| c.id == "conveyor_motor").expect("motor");
-        assert!(matches!(motor.kind, ComponentKind::ConveyorBelt(_)), "belt drag is seen on its motor");
+        let kind_of = |id: &str| &inspect.components.iter().find(|c| c.id == id).expect(id).kind;
+        let ComponentKind::ConveyorBelt(drive) = kind_of("conveyor_belt") else {
+            panic!("the belt is monitored on its drive's current: drag repairs go to the belt")
+        };
+        assert_eq!((drive.idle_current_a, drive.current_per_load_a), (2.0, 4.0), "conveyor_motor's currents");
+        assert!(matches!(kind_of("conveyor_motor"), ComponentKind::Motor), "the drive itself: temperature");
         assert_eq!(layout.station_of("weld_1").map(|s| s.id.as_str()), Some("weld"));
         assert_eq!(layout.next_station("weld").map(|s| s.id.as_str()), Some("paint"));
         let config = DispatcherConfig { machines: layout.machines, ..DispatcherConfig::default() };
