@@ -30,7 +30,7 @@ use factory_node::r2r::{
     log_info, log_warn, ActionServerCancelRequest, ActionServerGoal, ActionServerGoalRequest,
 };
 use factory_node::{header, run_node, NodeContext, NodeError, Publisher};
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use serde::Deserialize;
 use std::collections::VecDeque;
 use std::future::Future;
@@ -287,7 +287,15 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
             tokio::select! {
                 Some(msg) = joint_states.next() => node.on_joint_state(&msg),
                 Some(msg) = scene_updates.next() => node.on_collision_object(&msg),
-                Some(req) = goals.next() => node.on_goal(req),
+                Some(req) = goals.next() => {
+                    // The start state is the newest joint state delivered: take those
+                    // queued behind the goal first (when the node falls behind, the goal
+                    // can win the race and find the state seconds old).
+                    while let Some(Some(msg)) = joint_states.next().now_or_never() {
+                        node.on_joint_state(&msg);
+                    }
+                    node.on_goal(req)
+                }
                 Some(event) = event_rx.recv() => node.on_event(event),
                 _ = diag_tick.tick() => node.publish_diagnostics(),
             }

@@ -279,7 +279,15 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
                 Some(msg) = cancel_topic.next() => node.cancel(msg.data.trim()),
                 Some(msg) = status_sub.next() => node.on_status(&msg).await,
                 Some(event) = events.recv() => node.on_goal_event(event),
-                _ = tick.tick() => node.on_tick(),
+                _ = tick.tick() => {
+                    // Heartbeats already delivered count before silence is judged: when the
+                    // node falls behind, the tick can win the race against a queue of them
+                    // (robots "lost" and "back" within a millisecond).
+                    while let Some(Some(msg)) = status_sub.next().now_or_never() {
+                        node.on_status(&msg).await;
+                    }
+                    node.on_tick()
+                }
                 _ = kpi_tick.tick() => node.publish_kpis(),
             }
             node.replan_if_needed();

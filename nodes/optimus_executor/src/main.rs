@@ -30,7 +30,7 @@ use factory_node::r2r::{
     QosProfile,
 };
 use factory_node::{header, msg_const, run_node, NodeContext, NodeError, Publisher};
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use optimus_executor::{
     Action, ArmPosture, AvoidanceConfig, BatteryPolicy, ConfigError, Executor, ExecutorConfig,
     FollowerConfig, Input, Outcome, Point2, Pose2, ResultCode, RobotStateKind,
@@ -363,7 +363,17 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
             tokio::select! {
                 // The control tick only moves a task along (an idle core ignores it): an
                 // idle executor does not wake at every sim-time step for it.
-                _ = control.tick(), if node.exec.is_busy() => node.input(Input::Tick),
+                _ = control.tick(), if node.exec.is_busy() => {
+                    // Odometry and scans already delivered count before the tick judges
+                    // them stale (the tick can win the race against a queue of them).
+                    while let Some(Some(msg)) = odom.next().now_or_never() {
+                        node.on_odom(&msg);
+                    }
+                    while let Some(Some(msg)) = scan.next().now_or_never() {
+                        node.on_scan(&msg);
+                    }
+                    node.input(Input::Tick)
+                }
                 _ = status_tick.tick() => node.publish_status(),
                 Some(msg) = odom.next() => node.on_odom(&msg),
                 Some(msg) = battery.next() => node.on_battery(&msg),
