@@ -544,6 +544,31 @@ pub struct TelemetryConfig {
     /// Samples per vibration chunk.
     #[serde(default = "d_chunk")]
     pub chunk_samples: u32,
+    /// A vibration snapshot starts every this many seconds, as an online condition
+    /// monitoring system records one; the chunks between snapshots carry the process
+    /// values (temperature, current, load, counts) without a waveform. 0 = every chunk
+    /// carries its waveform (continuous streaming). Rounded to whole periods.
+    #[serde(default)]
+    pub snapshot_period_s: f64,
+    /// Length of each snapshot: this many seconds of contiguous chunks (rounded up to
+    /// whole periods). Must cover the longest analysis window of the monitoring node.
+    #[serde(default = "d_snapshot")]
+    pub snapshot_s: f64,
+}
+
+impl TelemetryConfig {
+    /// Whether chunk number `chunk` (0, 1, ... from its first) of machine `machine` of
+    /// `machines` carries the vibration waveforms. The machines' snapshots are spread
+    /// over the snapshot period, so they do not all fall in the same seconds.
+    pub fn carries_waveform(&self, chunk: u64, machine: usize, machines: usize) -> bool {
+        if self.snapshot_period_s <= 0.0 {
+            return true;
+        }
+        let every = (self.snapshot_period_s / self.period_s).round().max(1.0) as u64;
+        let length = (self.snapshot_s / self.period_s).ceil().max(1.0) as u64;
+        let offset = every * machine as u64 / machines.max(1) as u64;
+        (chunk + offset) % every < length
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -1012,6 +1037,9 @@ fn d_recalibrate_s() -> f64 {
 fn d_tel_period() -> f64 {
     1.0
 }
+fn d_snapshot() -> f64 {
+    5.0
+}
 fn d_sample_rate() -> f64 {
     12000.0
 }
@@ -1351,6 +1379,21 @@ impl FactoryConfig {
             t.chunk_samples,
             "must be in [16, 1048576]",
         );
+        v.check(
+            t.snapshot_period_s == 0.0
+                || (t.snapshot_period_s.is_finite() && t.snapshot_period_s >= t.period_s),
+            "telemetry.snapshot_period_s",
+            t.snapshot_period_s,
+            "must be 0 (continuous) or at least telemetry.period_s",
+        );
+        if t.snapshot_period_s > 0.0 {
+            v.check(
+                t.snapshot_s > 0.0 && t.snapshot_s < t.snapshot_period_s,
+                "telemetry.snapshot_s",
+                t.snapshot_s,
+                "must be above 0 and below telemetry.snapshot_period_s",
+            );
+        }
         v.positive("health.ambient_k", self.health.ambient_k);
         self.validate_cameras(&mut v);
 

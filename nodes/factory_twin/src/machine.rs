@@ -290,6 +290,8 @@ pub struct Machine {
     /// a robot is working on it: stopped for safety
     pub(crate) locked_out: bool,
     pub(crate) next_telemetry_s: f64,
+    /// Telemetry chunks sent so far (the snapshot schedule counts them).
+    pub(crate) telemetry_chunks: u64,
 }
 
 impl Machine {
@@ -316,6 +318,7 @@ impl Machine {
             working: false,
             locked_out: false,
             next_telemetry_s: first_telemetry_s,
+            telemetry_chunks: 0,
         }
     }
 
@@ -434,8 +437,14 @@ impl Machine {
             + winding
     }
 
-    /// One telemetry chunk per component, first sample at `now_s`.
-    pub(crate) fn telemetry(&mut self, now_s: f64, tel: &TelemetryConfig) -> Vec<ComponentTelemetry> {
+    /// One telemetry chunk per component, first sample at `now_s`; bearings carry their
+    /// vibration waveform when `with_waveform` (else sample rate 0 and no samples).
+    pub(crate) fn telemetry(
+        &mut self,
+        now_s: f64,
+        tel: &TelemetryConfig,
+        with_waveform: bool,
+    ) -> Vec<ComponentTelemetry> {
         let running = !self.is_down();
         let load = self.load_fraction();
         let mut out = Vec::with_capacity(self.components.len());
@@ -444,7 +453,7 @@ impl Machine {
             let c = &mut self.components[i];
             let shaft_hz = if running { c.cfg.shaft_rpm / 60.0 } else { 0.0 };
             let (sample_rate_hz, vibration_mps2) = match (&c.cfg.bearing, c.cfg.kind) {
-                (Some(geom), ComponentType::Bearing) => {
+                (Some(geom), ComponentType::Bearing) if with_waveform => {
                     let sig = BearingSignal {
                         sample_rate_hz: tel.sample_rate_hz,
                         freqs: geom.defect_frequencies(shaft_hz),

@@ -666,9 +666,12 @@ impl World {
             None => Self::take_scans(robots, rngs, floor, t_end, false, &mut out.scans),
         }
         let tel = self.cfg.telemetry.clone();
-        for m in &mut self.machines {
+        let n_machines = self.machines.len();
+        for (i, m) in self.machines.iter_mut().enumerate() {
             if self.time_s >= m.next_telemetry_s {
-                out.telemetry.extend(m.telemetry(self.time_s, &tel));
+                let with_waveform = tel.carries_waveform(m.telemetry_chunks, i, n_machines);
+                out.telemetry.extend(m.telemetry(self.time_s, &tel, with_waveform));
+                m.telemetry_chunks += 1;
                 m.next_telemetry_s += tel.period_s;
                 if m.next_telemetry_s <= self.time_s {
                     // A long step skipped chunks: resume the schedule from now.

@@ -45,6 +45,16 @@ fn bad_values_name_key_value_and_rule() {
         ),
         ("repair_s: 60.0", "repair_s: .nan", "maintenance.repair_s = NaN: must be > 0"),
         ("chunk_samples: 1024", "chunk_samples: 4", "telemetry.chunk_samples = 4: must be in [16, 1048576]"),
+        (
+            "chunk_samples: 1024",
+            "chunk_samples: 1024, snapshot_period_s: 0.5",
+            "telemetry.snapshot_period_s = 0.5: must be 0 (continuous) or at least telemetry.period_s",
+        ),
+        (
+            "chunk_samples: 1024",
+            "chunk_samples: 1024, snapshot_period_s: 60.0, snapshot_s: 60.0",
+            "telemetry.snapshot_s = 60: must be above 0 and below telemetry.snapshot_period_s",
+        ),
     ];
     for (from, to, expected) in cases {
         let msg = message(parse_with(from, to));

@@ -161,3 +161,55 @@ fn world_telemetry_carries_the_configured_fault() {
     sorted.sort_by(f64::total_cmp);
     assert!(spec[k] < 5.0 * sorted[sorted.len() / 2]);
 }
+
+/// With snapshots, a bearing's waveform comes in bursts of contiguous chunks, one burst
+/// per snapshot period, and the chunks between carry the process values only; other
+/// machines' bursts fall at other times.
+#[test]
+fn snapshots_send_contiguous_waveform_bursts_and_process_values_between() {
+    let mut cfg = common::small_config();
+    cfg.robots.defaults.laser.rate_hz = 0.0;
+    cfg.telemetry.snapshot_period_s = 10.0;
+    cfg.telemetry.snapshot_s = 3.0;
+    let period_s = cfg.telemetry.period_s;
+    let mut w = World::new(cfg).unwrap();
+    // Per machine, the bearing chunks in order: (stamp, carries a waveform).
+    let mut chunks: std::collections::BTreeMap<String, Vec<(f64, bool)>> = Default::default();
+    for _ in 0..400 {
+        for t in w.step(0.1).unwrap().telemetry {
+            if t.component_id == "bearing" {
+                assert_eq!(t.sample_rate_hz > 0.0, !t.vibration_mps2.is_empty(), "{}", t.machine_id);
+                assert!(t.temperature_k > 0.0, "process values are in every chunk");
+                chunks.entry(t.machine_id.clone()).or_default().push((t.stamp_s, t.sample_rate_hz > 0.0));
+            }
+        }
+    }
+    assert!(chunks.len() >= 2, "bearings on at least two machines: {:?}", chunks.keys());
+    let mut burst_starts = Vec::new();
+    for (machine, list) in &chunks {
+        assert!(list.len() >= 39, "{machine}: {} chunks in 40 s", list.len());
+        // Runs of waveform chunks: every complete run is 3 chunks, 1 period apart.
+        let flags: Vec<bool> = list.iter().map(|c| c.1).collect();
+        let starts: Vec<usize> =
+            (0..flags.len()).filter(|&k| flags[k] && (k == 0 || !flags[k - 1])).collect();
+        assert!(starts.len() >= 3, "{machine}: {flags:?}");
+        for pair in starts.windows(2) {
+            assert_eq!(pair[1] - pair[0], 10, "{machine}: one burst every 10 chunks: {flags:?}");
+            let run = flags[pair[0]..].iter().take_while(|f| **f).count();
+            assert_eq!(run, 3, "{machine}: bursts of 3 chunks: {flags:?}");
+            for k in pair[0]..pair[0] + run - 1 {
+                let gap = list[k + 1].0 - list[k].0;
+                assert!((gap - period_s).abs() < 0.11, "{machine}: chunks {gap} s apart in a burst");
+            }
+        }
+        let waveforms = flags.iter().filter(|f| **f).count();
+        assert!(
+            waveforms * 10 <= flags.len() * 3 + 30,
+            "{machine}: {waveforms} of {} carry waveforms",
+            flags.len()
+        );
+        burst_starts.push(list[starts[1]].0 % 10.0);
+    }
+    burst_starts.dedup_by(|a, b| (*a - *b).abs() < 0.5);
+    assert!(burst_starts.len() >= 2, "machines' bursts are staggered: {burst_starts:?}");
+}
