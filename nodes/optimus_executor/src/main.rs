@@ -29,7 +29,7 @@ use factory_node::r2r::{
     self, log_info, log_warn, ActionServerCancelRequest, ActionServerGoal, ActionServerGoalRequest, Client,
     QosProfile,
 };
-use factory_node::{header, msg_const, run_node, NodeContext, NodeError, Publisher};
+use factory_node::{from_time_msg, header, msg_const, run_node, NodeContext, NodeError, Publisher};
 use futures::{FutureExt, StreamExt};
 use optimus_executor::{
     Action, ArmPosture, AvoidanceConfig, BatteryPolicy, ConfigError, Executor, ExecutorConfig,
@@ -44,6 +44,9 @@ use tokio::sync::mpsc;
 /// A spawned service call is given up (its task freed) after this many times the core's
 /// own timeout for it; the core has long since counted it as failed by then.
 const CALL_ABANDON_FACTOR: f64 = 2.0;
+/// How far an odometry stamp may lead the clock and still count as the time, s: under
+/// sim time the clock lags by up to one /clock period (the twin's is at most 1 s).
+const MAX_ODOM_LEAD_S: f64 = 1.0;
 
 #[derive(Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -268,6 +271,8 @@ struct ExecutorNode {
     /// Goal of the last path request of the running task, to count re-plans as retries.
     last_path_goal: Option<Pose2>,
     readings: RobotReadings,
+    /// Stamp of the latest valid odometry, s of ROS time (-inf before the first).
+    odom_stamp_s: f64,
     counters: Counters,
 }
 
@@ -355,6 +360,7 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
         work_up: false,
         last_path_goal: None,
         readings: RobotReadings::default(),
+        odom_stamp_s: f64::NEG_INFINITY,
         counters: Counters::default(),
     };
     log_info!(&node.logger, "executor of {} ready: execute_task", node.robot_id);
@@ -375,7 +381,15 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
                     node.input(Input::Tick)
                 }
                 _ = status_tick.tick() => node.publish_status(),
-                Some(msg) = odom.next() => node.on_odom(&msg),
+                Some(msg) = odom.next() => {
+                    node.on_odom(&msg);
+                    // A running task also steps on each new pose (10 Hz on the twin while
+                    // the robot moves), so the control rate does not hang on the /clock
+                    // rate, which the main job keeps at a few hertz to spare the CPU.
+                    if node.exec.is_busy() {
+                        node.input(Input::Tick);
+                    }
+                }
                 Some(msg) = battery.next() => node.on_battery(&msg),
                 Some(msg) = scan.next() => node.on_scan(&msg),
                 Some(msg) = maintenance_events.next() => node.on_maintenance_event(&msg),
@@ -390,9 +404,20 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
     })
 }
 
+/// The clock, or the odometry stamp when it is newer; a stamp further than
+/// `MAX_ODOM_LEAD_S` ahead of the clock (a driver's bad clock) is not taken as the time.
+fn latest_time_s(clock_s: f64, odom_stamp_s: f64) -> f64 {
+    clock_s.max(odom_stamp_s.min(clock_s + MAX_ODOM_LEAD_S))
+}
+
 impl ExecutorNode {
+    /// The latest ROS time this node knows: the clock, or the stamp of the latest
+    /// odometry when that is newer. Under sim time the clock only moves when a /clock
+    /// message comes (every 0.25 s in the main job), while odometry comes at 10 Hz: a
+    /// control step on a new pose must see the time pass, or the follower's
+    /// acceleration limit (dv = a·dt) would hold the speed between clock messages.
     fn now_s(&self) -> f64 {
-        self.clock.now().as_secs_f64()
+        latest_time_s(self.clock.now().as_secs_f64(), self.odom_stamp_s)
     }
 
     /// Feeds one input to the core and carries out what it asks.
@@ -450,6 +475,9 @@ impl ExecutorNode {
         let pose = &msg.pose.pose;
         match ros_convert::pose2(pose) {
             Some(p) => {
+                // The latest stamp, not the largest: a restarted simulation starts over.
+                let stamp_s = from_time_msg(&msg.header.stamp).as_secs_f64();
+                self.odom_stamp_s = if stamp_s > 0.0 { stamp_s } else { f64::NEG_INFINITY };
                 self.readings.pose = Some(pose.clone());
                 self.readings.velocity = msg.twist.twist.clone();
                 self.input(Input::Pose(p));
@@ -858,6 +886,17 @@ impl ExecutorNode {
 mod tests {
     use super::*;
     use factory_node::params::{load_params, RosArgs};
+
+    #[test]
+    fn control_time_is_the_newer_of_clock_and_odometry_within_a_second() {
+        // Odometry 0.1 s after the last /clock message: the control step sees it.
+        assert_eq!(latest_time_s(10.0, 10.1), 10.1);
+        // Older odometry (or none yet) leaves the clock's time.
+        assert_eq!(latest_time_s(10.0, 9.5), 10.0);
+        assert_eq!(latest_time_s(10.0, f64::NEG_INFINITY), 10.0);
+        // A stamp far ahead (a bad driver clock) moves the time at most 1 s.
+        assert_eq!(latest_time_s(10.0, 5000.0), 10.0 + MAX_ODOM_LEAD_S);
+    }
 
     fn load(overrides: &[&str]) -> Result<Params, ParamError> {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/optimus_executor.yaml");
