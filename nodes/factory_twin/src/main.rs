@@ -48,7 +48,7 @@ struct Params {
     step_s: f64,
     /// simulated seconds between /clock messages; 0 = every step
     clock_period_s: f64,
-    /// simulated seconds between odom / joint_states / energy states
+    /// simulated seconds between odom / joint_states
     state_period_s: f64,
     /// a robot at rest (idle, charging or flat) publishes odom, joint_states and scan
     /// only every this many simulated seconds (rest_reports.rs says why); 0 = always at
@@ -59,6 +59,9 @@ struct Params {
     station_period_s: f64,
     /// simulated seconds between battery states (a BMS reports about once a second)
     battery_period_s: f64,
+    /// simulated seconds between energy states (a site meter reports about once a second;
+    /// the totals in each make the samples between redundant)
+    energy_period_s: f64,
     /// wall seconds between marker arrays
     marker_period_s: f64,
     /// stop (exit 0) after this much simulated time; 0 runs until stopped
@@ -91,6 +94,7 @@ impl Default for Params {
             rest_sensor_period_s: 0.0,
             station_period_s: 1.0,
             battery_period_s: 1.0,
+            energy_period_s: 1.0,
             marker_period_s: 1.0,
             duration_s: 0.0,
             progress_period_s: 600.0,
@@ -112,6 +116,7 @@ impl Validate for Params {
         check_range("rest_sensor_period_s", self.rest_sensor_period_s, 0.0, 60.0, "s")?;
         check_range("station_period_s", self.station_period_s, self.step_s, 60.0, "s")?;
         check_range("battery_period_s", self.battery_period_s, self.step_s, 60.0, "s")?;
+        check_range("energy_period_s", self.energy_period_s, self.step_s, 60.0, "s")?;
         check_range("marker_period_s", self.marker_period_s, 0.1, 60.0, "s")?;
         check_range("duration_s", self.duration_s, 0.0, 1.0e7, "s")?;
         check_range("progress_period_s", self.progress_period_s, 1.0, 1.0e6, "s")?;
@@ -257,7 +262,7 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
         let mut trajectories = select_all(trajectories);
         let (wall_start, sim_start) = (Instant::now(), world.time_s());
         let (mut next_state_s, mut next_marker) = (world.time_s(), Instant::now());
-        let mut next_battery_s = world.time_s();
+        let (mut next_battery_s, mut next_energy_s) = (world.time_s(), world.time_s());
         let mut next_progress_s = world.time_s() + p.progress_period_s;
         let mut next_clock_s = world.time_s();
         let mut station_reports = StationReports::new(p.station_period_s);
@@ -373,6 +378,9 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
                     publishers.odom.publish(&ros_convert::odometry(robot, now))?;
                     publishers.joints.publish(&ros_convert::joint_state(robot, now))?;
                 }
+            }
+            if now >= next_energy_s {
+                next_energy_s = now + p.energy_period_s;
                 energy_pub.publish(&ros_convert::energy(world.energy(), now))?;
             }
             if now >= next_battery_s {

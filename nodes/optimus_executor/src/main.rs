@@ -109,7 +109,7 @@ impl Default for Params {
                 .to_vec(),
             factory_file: String::new(),
             frame_id: "map".into(),
-            status_rate_hz: 2.0,
+            status_rate_hz: 1.0,
             control_rate_hz: 20.0,
             follower: core.follower,
             avoidance: core.avoidance,
@@ -912,7 +912,7 @@ mod tests {
     fn shipped_params_file_holds_the_core_defaults() {
         let p = load(&["robot_id:=optimus_1"]).expect("config/optimus_executor.yaml");
         assert_eq!(p.executor_config(), ExecutorConfig::default());
-        assert_eq!((p.status_rate_hz, p.control_rate_hz), (2.0, 20.0));
+        assert_eq!((p.status_rate_hz, p.control_rate_hz), (1.0, 20.0));
     }
 
     #[test]
