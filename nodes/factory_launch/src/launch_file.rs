@@ -1,7 +1,7 @@
 //! Reads ROS 2 XML launch files into the list of node processes they describe.
 //!
 //! Supported, as `ros2 launch` reads them: `<arg>`, `<let>`, `<node>` (pkg, exec, name,
-//! namespace, args, output, respawn, respawn_delay, on_exit="shutdown") with `<param name value>`,
+//! namespace, args, launch-prefix, output, respawn, respawn_delay, on_exit="shutdown") with `<param name value>`,
 //! `<param from>`, `<remap>` and `<env>` children, `<group>` (scoped) with
 //! `<push-ros-namespace>` / `<push_ros_namespace>`, `<set_env>` / `<set-env>`,
 //! `<include file>` with `<arg>` children, and `if` / `unless` on every element.
@@ -41,6 +41,8 @@ pub struct NodeSpec {
     pub env: Vec<(String, String)>,
     /// extra command-line arguments before `--ros-args`
     pub args: Vec<String>,
+    /// `launch-prefix`: a command the executable runs under (e.g. `nice -n 10`)
+    pub launch_prefix: Vec<String>,
     pub output: Output,
     pub respawn: bool,
     pub respawn_delay_s: f64,
@@ -253,6 +255,7 @@ impl Reader {
             remaps: Vec::new(),
             env: scope.env.clone(),
             args: Vec::new(),
+            launch_prefix: Vec::new(),
             output: Output::Screen,
             respawn: false,
             respawn_delay_s: 0.0,
@@ -263,6 +266,9 @@ impl Reader {
         }
         if let Some(args) = self.attr(el, "args", scope)? {
             spec.args = args.split_whitespace().map(str::to_string).collect();
+        }
+        if let Some(prefix) = self.attr(el, "launch-prefix", scope)? {
+            spec.launch_prefix = prefix.split_whitespace().map(str::to_string).collect();
         }
         if let Some(output) = self.attr(el, "output", scope)? {
             spec.output = match output.as_str() {

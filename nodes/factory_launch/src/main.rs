@@ -84,8 +84,9 @@ fn run() -> Result<ExitCode, String> {
             let path = supervisor::find_executable(node, &options.bin_dirs).map_err(|e| e.to_string())?;
             let env: Vec<String> = node.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let command: Vec<String> = node.args.iter().cloned().chain(node.ros_args()).collect();
+            let prefix: String = node.launch_prefix.iter().map(|w| format!("{w} ")).collect();
             println!(
-                "{}{} {}",
+                "{}{prefix}{} {}",
                 if env.is_empty() { String::new() } else { env.join(" ") + " " },
                 path.display(),
                 command.join(" ")

@@ -142,7 +142,14 @@ fn report(message: &str) {
 
 fn start(node: &mut Supervised, options: &RunOptions) -> Result<(), SuperviseError> {
     let spec = &node.spec;
-    let mut command = Command::new(&node.path);
+    let mut command = match spec.launch_prefix.split_first() {
+        Some((program, prefix_args)) => {
+            let mut c = Command::new(program);
+            c.args(prefix_args).arg(&node.path);
+            c
+        }
+        None => Command::new(&node.path),
+    };
     command.args(&spec.args).args(spec.ros_args()).stdin(Stdio::null()).process_group(0);
     command.envs(spec.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     command.stdout(Stdio::piped()).stderr(Stdio::piped());
@@ -164,7 +171,8 @@ fn start(node: &mut Supervised, options: &RunOptions) -> Result<(), SuperviseErr
     }
     let mut child = command.spawn().map_err(|e| SuperviseError::Spawn {
         label: spec.label(),
-        path: node.path.clone(),
+        // A prefix that does not start names the prefix's program, not the node's.
+        path: spec.launch_prefix.first().map_or_else(|| node.path.clone(), PathBuf::from),
         reason: e.to_string(),
     })?;
     let label = spec.label();

@@ -18,6 +18,8 @@ fn setup(tag: &str, launch: &str) -> (PathBuf, PathBuf) {
         ("well_behaved", "echo \"$@\" > \"$(dirname \"$0\")/../args_$$\"\ntrap 'exit 0' INT\nwhile true; do sleep 0.05; done"),
         ("crasher", "sleep 0.2\nexit 3"),
         ("stubborn", "trap '' INT TERM\nwhile true; do sleep 0.05; done"),
+        // Records the niceness it runs at, then runs until SIGINT.
+        ("report_nice", "nice > \"$(dirname \"$0\")/../nice_$$\"\ntrap 'exit 0' INT\nwhile true; do sleep 0.05; done"),
     ];
     for (name, body) in scripts {
         let path = bin.join(name);
@@ -67,6 +69,36 @@ fn nodes_get_their_ros_args_and_stop_cleanly_on_sigint() {
             .any(|a| a.trim() == "--ros-args -r __node:=exec -r __ns:=/robot_1 -p robot_id:=robot_1"),
         "{recorded:?}"
     );
+}
+
+#[test]
+fn a_launch_prefix_runs_the_node_under_it() {
+    let (dir, file) = setup(
+        "prefix",
+        r#"<launch>
+             <arg name="niceness" default="7"/>
+             <node pkg="p" exec="report_nice" launch-prefix="nice -n $(var niceness)"/>
+             <node pkg="p" exec="report_nice"/>
+           </launch>"#,
+    );
+    std::fs::create_dir_all(dir.join("log")).unwrap();
+    let nodes = launch_file::load(&file, &[]).unwrap();
+    let report = run(nodes, &options(&dir, 1.0, 3.0), Arc::new(AtomicBool::new(false))).unwrap();
+    assert!(report.success(), "{report:?}");
+    let mut recorded: Vec<i32> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("nice_"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap().trim().parse().unwrap())
+        .collect();
+    recorded.sort();
+    // The runner's own niceness, which the plain node inherits.
+    let own: i32 = String::from_utf8(std::process::Command::new("nice").output().unwrap().stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(recorded, vec![own, (own + 7).min(19)], "niceness of the plain and the prefixed node");
 }
 
 #[test]
