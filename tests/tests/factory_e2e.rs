@@ -27,8 +27,8 @@ const FAULT: &str = "weld_1/positioner_bearing outer_race start_severity=0.005 g
 const ROBOTS: u32 = 3;
 const VICTIM: &str = "/optimus_2/optimus_executor";
 
-/// Processes whose parent is `parent` and whose command line contains `needle`.
-fn children_matching(parent: u32, needle: &str) -> Vec<u32> {
+/// Processes whose parent is `parent` and whose command line contains every one of `needles`.
+fn children_matching(parent: u32, needles: &[&str]) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
     entries
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
@@ -37,7 +37,8 @@ fn children_matching(parent: u32, needle: &str) -> Vec<u32> {
             // Field 4 (after the parenthesised command) is the parent pid.
             let ppid = stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().nth(1));
             let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            ppid == Some(&parent.to_string()) && String::from_utf8_lossy(&cmdline).contains(needle)
+            let cmdline = String::from_utf8_lossy(&cmdline);
+            ppid == Some(&parent.to_string()) && needles.iter().all(|n| cmdline.contains(n))
         })
         .collect()
 }
@@ -86,7 +87,7 @@ fn the_factory_runs_through_the_launch_runner_and_reports_a_dead_node() {
     let victim_pid = {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let found = children_matching(launch.pid(), "robot_id:=optimus_2");
+            let found = children_matching(launch.pid(), &["optimus_executor", "__ns:=/optimus_2"]);
             if let Some(pid) = found.first() {
                 break *pid;
             }

@@ -80,10 +80,15 @@ fn run() -> Result<ExitCode, String> {
     }
     options.bin_dirs = bin_dirs;
     if print_only {
+        // The params files the command lines name, so that they can be run as printed.
+        let params_dir = std::env::temp_dir().join(format!("factory_launch_print_{}", std::process::id()));
         for node in &nodes {
             let path = supervisor::find_executable(node, &options.bin_dirs).map_err(|e| e.to_string())?;
             let env: Vec<String> = node.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            let command: Vec<String> = node.args.iter().cloned().chain(node.ros_args()).collect();
+            let ros_args = node
+                .ros_args(&params_dir)
+                .map_err(|e| format!("cannot write params files into {}: {e}", params_dir.display()))?;
+            let command: Vec<String> = node.args.iter().cloned().chain(ros_args).collect();
             let prefix: String = node.launch_prefix.iter().map(|w| format!("{w} ")).collect();
             println!(
                 "{}{prefix}{} {}",

@@ -232,7 +232,18 @@ where
     Ok(LoadedParams { node, common })
 }
 
-/// Merges the entries of one params file that apply to this node into `merged`.
+/// Merges the entries of one params file that apply to this node into `merged`, as
+/// rclcpp does with the files rcl parses:
+/// - an entry's key is a node name pattern; a key without a leading `/` is taken from
+///   the root (`mover` is `/mover`), `*` stands for one name token and `**` for any
+///   number of them (`/**` matches every node, `/**/mover` a `mover` in any namespace);
+/// - entries may nest namespaces as maps (`robot_2: {mover: {ros__parameters: ...}}` is
+///   `/robot_2/mover`);
+/// - under `ros__parameters`, nested maps and dotted keys are the same parameter
+///   (`a: {b: 1}` and `a.b: 1`), which is how launch_ros writes `<param name="a.b">`.
+///
+/// Entries with wildcards apply first, then exact names, each group in file order, so
+/// a node's own entry wins over a wildcard one.
 fn merge_params_file(
     merged: &mut Mapping,
     text: &str,
@@ -253,42 +264,104 @@ fn merge_params_file(
             )))
         }
     };
+    let mut node_entries = Vec::new();
+    collect_node_entries(entries, "", &mut node_entries).map_err(layout_error)?;
     let fully_qualified = fully_qualified_name(namespace, node_name);
-    // Wildcards first so that node-specific entries win, as in rcl.
-    let mut matching: Vec<(u8, Mapping)> = Vec::new();
-    for (key, value) in entries {
-        let Some(key) = key.as_str() else { continue };
-        let rank = match key {
-            "/**" | "**" => 0,
-            k if k == node_name || k == fully_qualified || k == fully_qualified.trim_start_matches('/') => 1,
-            _ => continue,
-        };
-        let params = match value {
-            Value::Mapping(mut m) => match m.remove("ros__parameters") {
-                Some(Value::Mapping(p)) => p,
-                Some(Value::Null) => Mapping::new(),
-                Some(other) => {
-                    return Err(layout_error(format!(
-                        "'{key}.ros__parameters' must be a map, found {}",
-                        describe(&other)
-                    )))
-                }
-                None => return Err(layout_error(format!("entry '{key}' has no 'ros__parameters' key"))),
-            },
-            other => {
-                return Err(layout_error(format!(
-                    "entry '{key}' must be a map holding ros__parameters, found {}",
-                    describe(&other)
-                )))
-            }
-        };
-        matching.push((rank, params));
-    }
-    matching.sort_by_key(|(rank, _)| *rank);
+    let mut matching: Vec<(bool, Mapping)> = node_entries
+        .into_iter()
+        .filter(|(pattern, _)| node_pattern_matches(pattern, &fully_qualified))
+        .map(|(pattern, params)| (!pattern.contains('*'), params))
+        .collect();
+    // Stable: file order within each group.
+    matching.sort_by_key(|(exact, _)| *exact);
     for (_, params) in matching {
-        merge_maps(merged, params);
+        merge_maps(merged, expand_dotted_keys(params));
     }
     Ok(())
+}
+
+/// Walks the node entries of a params file: a map holding `ros__parameters` is a node's
+/// entry; any other map nests a namespace. Collects `(node name pattern, parameters)`.
+fn collect_node_entries(
+    entries: Mapping,
+    prefix: &str,
+    into: &mut Vec<(String, Mapping)>,
+) -> Result<(), String> {
+    for (key, value) in entries {
+        let key = match key {
+            Value::String(k) => k,
+            other => return Err(format!("node names must be strings, found {}", describe(&other))),
+        };
+        let name = if prefix.is_empty() { key.clone() } else { format!("{prefix}/{}", key.trim_start_matches('/')) };
+        let Value::Mapping(mut entry) = value else {
+            return Err(format!("entry '{name}' must be a map holding ros__parameters, found {}", describe(&value)));
+        };
+        match entry.remove("ros__parameters") {
+            Some(Value::Mapping(params)) => into.push((name.clone(), params)),
+            Some(Value::Null) => into.push((name.clone(), Mapping::new())),
+            Some(other) => {
+                return Err(format!("'{name}.ros__parameters' must be a map, found {}", describe(&other)))
+            }
+            None if entry.is_empty() || !entry.values().all(Value::is_mapping) => {
+                return Err(format!("entry '{name}' has no 'ros__parameters' key"))
+            }
+            None => {}
+        }
+        // What is left nests further namespaces under this one.
+        if !entry.is_empty() {
+            collect_node_entries(entry, &name, into)?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether a params-file node name pattern names the node `fully_qualified` (`/ns/name`):
+/// `*` matches one token, `**` any number of tokens (none included).
+fn node_pattern_matches(pattern: &str, fully_qualified: &str) -> bool {
+    fn matches(pattern: &[&str], name: &[&str]) -> bool {
+        match pattern.split_first() {
+            None => name.is_empty(),
+            Some((&"**", rest)) => (0..=name.len()).any(|skip| matches(rest, &name[skip..])),
+            Some((token, rest)) => match name.split_first() {
+                Some((first, name_rest)) => (*token == "*" || token == first) && matches(rest, name_rest),
+                None => false,
+            },
+        }
+    }
+    let tokens = |text: &str| -> Vec<String> {
+        text.split('/').filter(|t| !t.is_empty()).map(str::to_string).collect()
+    };
+    let pattern = tokens(pattern);
+    let name = tokens(fully_qualified);
+    let pattern: Vec<&str> = pattern.iter().map(String::as_str).collect();
+    let name: Vec<&str> = name.iter().map(String::as_str).collect();
+    matches(&pattern, &name)
+}
+
+/// `a.b: 1` becomes `a: {b: 1}` at every level, merged with what `a` already holds.
+fn expand_dotted_keys(params: Mapping) -> Mapping {
+    let mut expanded = Mapping::new();
+    for (key, value) in params {
+        let value = match value {
+            Value::Mapping(inner) => Value::Mapping(expand_dotted_keys(inner)),
+            other => other,
+        };
+        match key {
+            Value::String(name) if name.contains('.') => {
+                let mut nested = value;
+                for part in name.rsplit('.') {
+                    let mut level = Mapping::new();
+                    level.insert(Value::String(part.to_string()), nested);
+                    nested = Value::Mapping(level);
+                }
+                if let Value::Mapping(nested) = nested {
+                    merge_maps(&mut expanded, nested);
+                }
+            }
+            key => merge_maps(&mut expanded, Mapping::from_iter([(key, value)])),
+        }
+    }
+    expanded
 }
 
 fn fully_qualified_name(namespace: &str, node_name: &str) -> String {
@@ -551,6 +624,95 @@ mod tests {
         assert_eq!(loaded.node.robot_id, "robot_2");
         let elsewhere: LoadedParams<Example> = load_params("mover", "/robot_3", &a, None).unwrap();
         assert_eq!(elsewhere.node.robot_id, "r1");
+    }
+
+    #[test]
+    fn launch_ros_params_file_with_dotted_keys_sets_nested_parameters() {
+        // What launch_ros writes for <param name="limits.max_speed_mps" value="2.5"/>.
+        let file = write_temp(
+            "launch_ros.yaml",
+            "/**:\n  ros__parameters:\n    limits.max_speed_mps: 2.5\n    rate_hz: 3.0\n",
+        );
+        let a = args(&["--ros-args", "--params-file", file.to_str().unwrap()]);
+        let loaded: LoadedParams<Example> = load_params("mover", "/robot_2", &a, None).unwrap();
+        assert_eq!(loaded.node.limits.max_speed_mps, 2.5);
+        assert_eq!(loaded.node.rate_hz, 3.0);
+    }
+
+    #[test]
+    fn dotted_and_nested_keys_are_the_same_parameter() {
+        let file = write_temp(
+            "mixed.yaml",
+            "/**/mover:\n  ros__parameters:\n    limits:\n      max_speed_mps: 1.5\n\
+             /robot_2/mover:\n  ros__parameters:\n    limits.max_speed_mps: 2.0\n",
+        );
+        let a = args(&["--ros-args", "--params-file", file.to_str().unwrap()]);
+        let loaded: LoadedParams<Example> = load_params("mover", "/robot_2", &a, None).unwrap();
+        assert_eq!(loaded.node.limits.max_speed_mps, 2.0, "the node's own entry wins over the wildcard");
+        let loaded: LoadedParams<Example> = load_params("mover", "/robot_3", &a, None).unwrap();
+        assert_eq!(loaded.node.limits.max_speed_mps, 1.5);
+    }
+
+    #[test]
+    fn node_names_match_as_rclcpp_matches_them() {
+        for (pattern, name, expected) in [
+            ("/**", "/mover", true),
+            ("/**", "/robot_2/mover", true),
+            ("/**/mover", "/mover", true),
+            ("/**/mover", "/a/b/mover", true),
+            ("/*/mover", "/robot_2/mover", true),
+            ("/*/mover", "/mover", false),
+            ("mover", "/mover", true),
+            ("mover", "/robot_2/mover", false),
+            ("/robot_2/mover", "/robot_2/mover", true),
+            ("robot_2/mover", "/robot_2/mover", true),
+            ("/robot_2/mover", "/robot_3/mover", false),
+            ("/**/mover", "/robot_2/movers", false),
+        ] {
+            assert_eq!(node_pattern_matches(pattern, name), expected, "{pattern} vs {name}");
+        }
+    }
+
+    #[test]
+    fn namespaces_may_nest_as_maps() {
+        let file = write_temp(
+            "nested.yaml",
+            "robot_2:\n  mover:\n    ros__parameters:\n      robot_id: robot_2\n\
+             robot_3:\n  mover:\n    ros__parameters:\n      robot_id: robot_3\n",
+        );
+        let a = args(&["--ros-args", "--params-file", file.to_str().unwrap()]);
+        let loaded: LoadedParams<Example> = load_params("mover", "/robot_3", &a, None).unwrap();
+        assert_eq!(loaded.node.robot_id, "robot_3");
+        let loaded: LoadedParams<Example> = load_params("mover", "", &a, None).unwrap();
+        assert_eq!(loaded.node.robot_id, "r1", "no entry for /mover");
+    }
+
+    #[test]
+    fn shipped_params_files_apply_to_their_node_in_any_namespace() {
+        let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config");
+        let entries = std::fs::read_dir(&config).expect("config/");
+        let mut checked = 0;
+        for entry in entries {
+            let path = entry.expect("entry").path();
+            let Some(node) = path.file_stem().and_then(|s| s.to_str()) else { continue };
+            let text = std::fs::read_to_string(&path).expect("read");
+            if path.extension().and_then(|e| e.to_str()) != Some("yaml") || !text.contains("ros__parameters") {
+                continue; // the factory layout, not a params file
+            }
+            let root: Value = serde_yaml::from_str(&text).expect("yaml");
+            let mut found = Vec::new();
+            collect_node_entries(root.as_mapping().cloned().unwrap_or_default(), "", &mut found).expect("layout");
+            for namespace in ["", "/optimus_3"] {
+                let fqn = fully_qualified_name(namespace, node);
+                assert!(
+                    found.iter().any(|(pattern, _)| node_pattern_matches(pattern, &fqn)),
+                    "{} has no entry for {fqn}",
+                    path.display()
+                );
+            }
+            checked += 1;
+        }
+        assert!(checked >= 9, "only {checked} params files found");
     }
 
     #[test]

@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 pub struct RunOptions {
     /// directories searched for `exec`, in order (e.g. target/release, target/debug)
     pub bin_dirs: Vec<PathBuf>,
-    /// where `output="log"` nodes write `<label>.log`
+    /// where `output="log"` nodes write `<label>.log`, and `params/` the params files
+    /// of `<param name value>`s (as launch_ros writes them)
     pub log_dir: PathBuf,
     /// stop after this long (None: until signalled or every node has ended)
     pub duration: Option<Duration>,
@@ -150,7 +151,12 @@ fn start(node: &mut Supervised, options: &RunOptions) -> Result<(), SuperviseErr
         }
         None => Command::new(&node.path),
     };
-    command.args(&spec.args).args(spec.ros_args()).stdin(Stdio::null()).process_group(0);
+    let ros_args = spec.ros_args(&options.log_dir.join("params")).map_err(|e| SuperviseError::Spawn {
+        label: spec.label(),
+        path: options.log_dir.join("params"),
+        reason: format!("cannot write the node's params file: {e}"),
+    })?;
+    command.args(&spec.args).args(ros_args).stdin(Stdio::null()).process_group(0);
     command.envs(spec.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     command.stdout(Stdio::piped()).stderr(Stdio::piped());
     // A runner started in the background by a non-interactive shell inherits SIGINT and

@@ -57,8 +57,12 @@ impl NodeSpec {
         format!("{}/{}", self.namespace, name)
     }
 
-    /// The `--ros-args ...` part of the command line.
-    pub fn ros_args(&self) -> Vec<String> {
+    /// The `--ros-args ...` part of the command line, with the parameters passed as
+    /// launch_ros passes them: each `<param from>` file as `--params-file`, and each run
+    /// of consecutive `<param name value>`s as one params file written into `params_dir`
+    /// (see [`NodeSpec::inline_params_yaml`]). A node thus reads the same files under
+    /// this runner as under `ros2 launch`.
+    pub fn ros_args(&self, params_dir: &Path) -> std::io::Result<Vec<String>> {
         let mut out = vec!["--ros-args".to_string()];
         if let Some(name) = &self.name {
             out.extend(["-r".into(), format!("__node:={name}")]);
@@ -66,23 +70,64 @@ impl NodeSpec {
         if !self.namespace.is_empty() {
             out.extend(["-r".into(), format!("__ns:={}", self.namespace)]);
         }
-        for p in &self.params {
-            match p {
+        let mut inline_files = 0;
+        let mut params = self.params.as_slice();
+        while let Some(first) = params.first() {
+            match first {
                 ParamSource::File(path) => {
-                    out.extend(["--params-file".into(), path.to_string_lossy().into()])
+                    out.extend(["--params-file".into(), path.to_string_lossy().into()]);
+                    params = &params[1..];
                 }
-                // rcl reads an override's value as YAML, and an empty one is refused;
-                // `''` is YAML's empty string, what ros2 launch would set.
-                ParamSource::Value { name, value } if value.is_empty() => {
-                    out.extend(["-p".into(), format!("{name}:=''")])
+                ParamSource::Value { .. } => {
+                    let run = params.iter().take_while(|p| matches!(p, ParamSource::Value { .. })).count();
+                    let (values, rest) = params.split_at(run);
+                    std::fs::create_dir_all(params_dir)?;
+                    let file = params_dir.join(format!("{}_{inline_files}.yaml", self.file_stem()));
+                    std::fs::write(&file, self.inline_params_yaml(values))?;
+                    out.extend(["--params-file".into(), file.to_string_lossy().into()]);
+                    inline_files += 1;
+                    params = rest;
                 }
-                ParamSource::Value { name, value } => out.extend(["-p".into(), format!("{name}:={value}")]),
             }
         }
         for (from, to) in &self.remaps {
             out.extend(["-r".into(), format!("{from}:={to}")]);
         }
-        out
+        Ok(out)
+    }
+
+    /// The params file launch_ros writes for `<param name value>`s: keyed by the node's
+    /// fully qualified name when the node is named (else `/**`), the names as given
+    /// (`arm.group` stays a flat dotted key, which rcl nests), each value read as YAML
+    /// (`[a, b]` is a list, `true` a bool, an empty value the empty string).
+    pub fn inline_params_yaml(&self, values: &[ParamSource]) -> String {
+        use serde_yaml::{Mapping, Value};
+        let mut params = Mapping::new();
+        for source in values {
+            if let ParamSource::Value { name, value } = source {
+                let typed = if value.is_empty() {
+                    Value::String(String::new())
+                } else {
+                    serde_yaml::from_str(value).unwrap_or_else(|_| Value::String(value.clone()))
+                };
+                params.insert(Value::String(name.clone()), typed);
+            }
+        }
+        let key = match &self.name {
+            Some(name) => format!("{}/{name}", self.namespace),
+            None => "/**".to_string(),
+        };
+        let mut entry = Mapping::new();
+        entry.insert("ros__parameters".into(), Value::Mapping(params));
+        let mut root = Mapping::new();
+        root.insert(Value::String(key), Value::Mapping(entry));
+        // Serialising plain YAML values cannot fail.
+        serde_yaml::to_string(&Value::Mapping(root)).unwrap_or_default()
+    }
+
+    /// The node's label as a file name: `/robot_1/executor` -> `robot_1_executor`.
+    fn file_stem(&self) -> String {
+        self.label().trim_start_matches('/').replace('/', "_")
     }
 }
 
@@ -401,11 +446,21 @@ mod tests {
         assert_eq!(twin.respawn_delay_s, 2.5);
         assert!(twin.shutdown_on_exit && !nodes[1].shutdown_on_exit);
         assert_eq!(twin.env, vec![("RCUTILS_COLORIZED_OUTPUT".to_string(), "0".to_string())]);
-        assert_eq!(twin.ros_args(), vec!["--ros-args", "-p", "use_sim_time:=false", "-p", "rate_hz:=10"]);
+        let params_dir = dir.join("params");
+        let twin_file = params_dir.join("factory_twin_0.yaml");
+        assert_eq!(
+            twin.ros_args(&params_dir).unwrap(),
+            vec!["--ros-args", "--params-file", twin_file.to_str().unwrap()]
+        );
+        assert_eq!(
+            std::fs::read_to_string(&twin_file).unwrap(),
+            "/**:\n  ros__parameters:\n    use_sim_time: false\n    rate_hz: 10\n"
+        );
         let exec = &nodes[2];
         let canonical_dir = dir.canonicalize().unwrap();
+        let exec_file = params_dir.join("robot_2_executor_0.yaml");
         assert_eq!(
-            exec.ros_args(),
+            exec.ros_args(&params_dir).unwrap(),
             vec![
                 "--ros-args".to_string(),
                 "-r".into(),
@@ -414,12 +469,51 @@ mod tests {
                 "__ns:=/robot_2".into(),
                 "--params-file".into(),
                 canonical_dir.join("../config/executor.yaml").to_string_lossy().into_owned(),
-                "-p".into(),
-                "robot_id:=robot_2".into(),
+                "--params-file".into(),
+                exec_file.to_string_lossy().into_owned(),
                 "-r".into(),
                 "plan:=/mapper/plan".into(),
             ]
         );
+        assert_eq!(
+            std::fs::read_to_string(&exec_file).unwrap(),
+            "/robot_2/executor:\n  ros__parameters:\n    robot_id: robot_2\n"
+        );
+    }
+
+    #[test]
+    fn inline_params_are_written_as_launch_ros_writes_them() {
+        let dir = temp_dir("inline");
+        let main = write(
+            &dir,
+            "main.launch.xml",
+            r#"<launch>
+                 <node pkg="p" exec="exec">
+                   <param name="arm.group" value="left_arm"/>
+                   <param name="arm.stow_positions" value="[0.0, 0.3]"/>
+                   <param name="enabled" value="true"/>
+                   <param from="a.yaml"/>
+                   <param name="note" value="m/c ball: [unclosed"/>
+                 </node>
+               </launch>"#,
+        );
+        let nodes = load(&main, &[]).unwrap();
+        let params_dir = dir.join("params");
+        let args = nodes[0].ros_args(&params_dir).unwrap();
+        let files: Vec<&String> =
+            args.iter().skip_while(|a| *a != "--params-file").filter(|a| *a != "--params-file").collect();
+        assert_eq!(files.len(), 3, "{args:?}");
+        assert!(files[1].ends_with("a.yaml"), "the file stays where it was in the order");
+        assert_eq!(
+            std::fs::read_to_string(files[0]).unwrap(),
+            "/**:\n  ros__parameters:\n    arm.group: left_arm\n    arm.stow_positions:\n    - 0.0\n    - 0.3\n    enabled: true\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(files[2]).unwrap(),
+            "/**:\n  ros__parameters:\n    note: 'm/c ball: [unclosed'\n",
+            "text that is not YAML stays a string"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
@@ -445,7 +539,7 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_param_value_is_passed_as_yamls_empty_string() {
+    fn an_empty_param_value_is_written_as_yamls_empty_string() {
         let dir = temp_dir("empty");
         let main = write(
             &dir,
@@ -455,9 +549,12 @@ mod tests {
                </launch>"#,
         );
         let nodes = load(&main, &[]).unwrap();
-        assert_eq!(nodes[0].ros_args(), vec!["--ros-args", "-p", "inject_faults:=''"]);
+        assert_eq!(nodes[0].inline_params_yaml(&nodes[0].params), "/**:\n  ros__parameters:\n    inject_faults: ''\n");
         let nodes = load(&main, &[("faults".into(), "m/c ball".into())]).unwrap();
-        assert_eq!(nodes[0].ros_args(), vec!["--ros-args", "-p", "inject_faults:=m/c ball"]);
+        assert_eq!(
+            nodes[0].inline_params_yaml(&nodes[0].params),
+            "/**:\n  ros__parameters:\n    inject_faults: m/c ball\n"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 
