@@ -16,7 +16,7 @@ use arm_planner::collision::MeshMode;
 use arm_planner::mesh::MeshResolver;
 use arm_planner::rrt::RrtConfig;
 use arm_planner::{
-    ArmGroup, MotionPlan, PlanError, Planner, PlannerConfig, PlanningScene, RobotModel, SceneObject,
+    ArmGroup, ModelError, MotionPlan, PlanError, Planner, PlannerConfig, PlanningScene, RobotModel, SceneObject,
 };
 use factory_node::clock::{Clock, Stamp};
 use factory_node::diagnostics::{Diagnostics, Level, Status};
@@ -224,21 +224,31 @@ struct PlannerNode {
     counters: Counters,
 }
 
-/// `package://`, `file://` or a plain path to an existing file.
-fn resolve_file(uri: &str, mesh_root: Option<PathBuf>) -> Result<PathBuf, NodeError> {
-    MeshResolver::from_env(mesh_root, std::env::current_dir().ok())
-        .resolve(uri)
-        .map_err(|e| NodeError::failed(format!("urdf_file: {e}")))
+/// `package://`, `file://` or a plain path to an existing URDF file. Not finding it is
+/// a bad parameter (exit code 2), like any other value the node cannot use.
+fn resolve_urdf(uri: &str, mesh_root: Option<PathBuf>) -> Result<PathBuf, NodeError> {
+    let candidates = MeshResolver::from_env(mesh_root, std::env::current_dir().ok()).resolve(uri);
+    candidates.map_err(|e| {
+        let allowed = match e {
+            ModelError::MeshNotFound { tried, .. } => format!("must name an existing URDF file (looked in: {tried})"),
+            other => other.to_string(),
+        };
+        NodeError::Params(invalid("urdf_file", uri, &allowed))
+    })
 }
 
 fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result<(), NodeError>>, NodeError> {
     let mesh_root = (!p.mesh_root.is_empty()).then(|| PathBuf::from(&p.mesh_root));
-    let urdf_path = resolve_file(&p.urdf_file, mesh_root.clone())?;
-    let model = RobotModel::from_urdf_file(&urdf_path, mesh_root.as_deref())
-        .map_err(|e| NodeError::failed(format!("robot model {}: {e}", urdf_path.display())))?;
+    let urdf_path = resolve_urdf(&p.urdf_file, mesh_root.clone())?;
+    // A URDF the model cannot use, or a group it does not have, is a bad parameter too.
+    let model = RobotModel::from_urdf_file(&urdf_path, mesh_root.as_deref()).map_err(|e| {
+        NodeError::Params(invalid("urdf_file", &p.urdf_file, &format!("must be a usable robot description: {e}")))
+    })?;
     let model = Arc::new(model);
-    let group = ArmGroup::new(&model, &p.group, &p.base_link, &p.tip_link)
-        .map_err(|e| NodeError::failed(e.to_string()))?;
+    let group = ArmGroup::new(&model, &p.group, &p.base_link, &p.tip_link).map_err(|e| {
+        let chain = format!("{} ({} -> {})", p.group, p.base_link, p.tip_link);
+        NodeError::Params(invalid("group", &chain, &format!("must be a chain of {}: {e}", p.urdf_file)))
+    })?;
     let config = p.planner_config().map_err(|e| NodeError::failed(e.to_string()))?;
     let planner = Planner::new(model.clone(), group, config);
     let controller = ctx.publisher::<JointTrajectory>(&p.controller_topic)?;
