@@ -3,7 +3,7 @@
 //! left arm, the station arm and a UR5e written from its DH parameters. The same poses go
 //! to k's `JacobianIkSolver` (its default step multiplier 0.5, 1000 iterations, no restarts).
 //!
-//! `CARGO_TARGET_DIR=/work/target-arm cargo bench -p arm_planner --no-default-features --bench ik`
+//! `CARGO_TARGET_DIR=target/core cargo bench -p arm_planner --no-default-features --bench ik`
 //! (`-- 2000` runs 2,000 poses per arm).
 
 use arm_planner::ik::{IkOptions, IkSolver};

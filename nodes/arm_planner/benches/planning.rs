@@ -2,7 +2,7 @@
 //! table + shelf work cells, for the humanoid's left arm and the station arm. Prints the
 //! success rate within 1 s and the median / p90 / max planning time of the successes.
 //!
-//! `CARGO_TARGET_DIR=/work/target-arm cargo bench -p arm_planner --no-default-features --bench planning`
+//! `CARGO_TARGET_DIR=target/core cargo bench -p arm_planner --no-default-features --bench planning`
 //! (`-- 20` runs 20 pairs per arm).
 
 use arm_planner::scenario::{humanoid_workcell, station_workcell};

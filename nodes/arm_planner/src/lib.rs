@@ -1,7 +1,4 @@
-//! Arm motion planning for any URDF arm, without ROS: robot model and meshes from URDF,
-//! fast forward kinematics and IK, self- and scene-collision checking (parry3d),
-//! RRT-Connect with shortcutting, Cartesian moves and time parameterisation.
-//! The r2r node in `main.rs` is a thin adapter over [`planner::Planner`].
+#![doc = include_str!("../README.md")]
 
 pub mod chain;
 pub mod collision;
