@@ -65,12 +65,14 @@ fn empty_override_is_refused_after_the_shipped_config_loads() {
 
 #[test]
 fn a_missing_or_broken_urdf_is_a_bad_parameter_named_as_a_urdf() {
-    let (code, out) = run_to_exit("arm_planner", &["--ros-args", "-p", "urdf_file:=/nonexistent.urdf"], LIMIT);
+    let (code, out) =
+        run_to_exit("arm_planner", &["--ros-args", "-p", "urdf_file:=/nonexistent.urdf"], LIMIT);
     assert_clean_failure(code, &out, &["'urdf_file' = /nonexistent.urdf", "must name an existing URDF file"]);
     assert!(!out.contains("mesh"), "a URDF is not a mesh:\n{out}");
 
     let broken = write("broken.urdf", "<robot name='r'><link name='a'>");
-    let (code, out) = run_to_exit("arm_planner", &["--ros-args", "-p", &format!("urdf_file:={broken}")], LIMIT);
+    let (code, out) =
+        run_to_exit("arm_planner", &["--ros-args", "-p", &format!("urdf_file:={broken}")], LIMIT);
     assert_clean_failure(code, &out, &["'urdf_file'", "must be a usable robot description"]);
 
     let urdf = repo_root().join("urdf/optimus.urdf");

@@ -16,7 +16,8 @@ use arm_planner::collision::MeshMode;
 use arm_planner::mesh::MeshResolver;
 use arm_planner::rrt::RrtConfig;
 use arm_planner::{
-    ArmGroup, ModelError, MotionPlan, PlanError, Planner, PlannerConfig, PlanningScene, RobotModel, SceneObject,
+    ArmGroup, ModelError, MotionPlan, PlanError, Planner, PlannerConfig, PlanningScene, RobotModel,
+    SceneObject,
 };
 use factory_node::clock::{Clock, Stamp};
 use factory_node::diagnostics::{Diagnostics, Level, Status};
@@ -230,7 +231,9 @@ fn resolve_urdf(uri: &str, mesh_root: Option<PathBuf>) -> Result<PathBuf, NodeEr
     let candidates = MeshResolver::from_env(mesh_root, std::env::current_dir().ok()).resolve(uri);
     candidates.map_err(|e| {
         let allowed = match e {
-            ModelError::MeshNotFound { tried, .. } => format!("must name an existing URDF file (looked in: {tried})"),
+            ModelError::MeshNotFound { tried, .. } => {
+                format!("must name an existing URDF file (looked in: {tried})")
+            }
             other => other.to_string(),
         };
         NodeError::Params(invalid("urdf_file", uri, &allowed))
@@ -242,7 +245,11 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
     let urdf_path = resolve_urdf(&p.urdf_file, mesh_root.clone())?;
     // A URDF the model cannot use, or a group it does not have, is a bad parameter too.
     let model = RobotModel::from_urdf_file(&urdf_path, mesh_root.as_deref()).map_err(|e| {
-        NodeError::Params(invalid("urdf_file", &p.urdf_file, &format!("must be a usable robot description: {e}")))
+        NodeError::Params(invalid(
+            "urdf_file",
+            &p.urdf_file,
+            &format!("must be a usable robot description: {e}"),
+        ))
     })?;
     let model = Arc::new(model);
     let group = ArmGroup::new(&model, &p.group, &p.base_link, &p.tip_link).map_err(|e| {
