@@ -1,14 +1,4 @@
-//! ROS-free core of the `factory_coordinator` node: task model and validation, fleet
-//! registry from heartbeats, battery-aware exact (and greedy) task allocation with
-//! charge insertion and preemption, a first-come-nearest baseline dispatcher to compare
-//! against, the task life cycle with bounded retries, and KPIs.
-//!
-//! The r2r adapter converts `TaskRequest` / `RobotStatus` messages into [`TaskRequest`] /
-//! [`RobotHeartbeat`], calls [`Coordinator::submit`], [`Coordinator::on_heartbeat`],
-//! [`Coordinator::tick`] and — when [`Coordinator::should_replan`] says so —
-//! [`Coordinator::plan`]; it sends an `ExecuteTask` goal for every [`Assignment`],
-//! cancels the goal of every [`Cancellation`], and feeds action results back through
-//! [`Coordinator::on_task_result`]. Time is always passed in (seconds, node clock).
+#![doc = include_str!("../README.md")]
 
 pub mod assignment;
 pub mod config;
