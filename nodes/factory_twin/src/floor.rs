@@ -64,11 +64,8 @@ impl Floor {
                 floor.fill_rect(&r);
             }
         }
-        for o in &cfg.obstacles {
-            floor.fill_rect(&Rect { x_min: o.x_min, y_min: o.y_min, x_max: o.x_max, y_max: o.y_max });
-        }
-        for m in &cfg.machines {
-            floor.fill_rect(&Rect::centred(m.pose.x, m.pose.y, m.size_x_m, m.size_y_m));
+        for r in cfg.static_obstacles() {
+            floor.fill_rect(&r);
         }
         floor.update_clearance();
         floor

@@ -20,14 +20,11 @@
 
 pub mod arm;
 pub mod battery;
-pub mod bearing;
 pub mod camera;
-pub mod config;
 pub mod energy;
 pub mod error;
 pub mod fastening;
 pub mod floor;
-pub mod geometry;
 pub mod line;
 pub mod machine;
 pub mod maintenance;
@@ -36,6 +33,12 @@ pub mod robot;
 pub mod station_reports;
 pub mod vibration;
 pub mod world;
+
+// The layout's schema, defaults and validation, and the geometry it is written in, are
+// factory_layout's (the one reader of config/factory.yaml); re-exported under their old
+// paths so the simulation modules and the twin's users keep `factory_twin::config::*`.
+pub use factory_layout as config;
+pub use factory_layout::{bearing, geometry};
 
 pub use arm::{JointState, JointTrajectory, TrajectoryPoint};
 pub use battery::Battery;

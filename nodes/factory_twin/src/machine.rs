@@ -302,7 +302,7 @@ impl Machine {
         mut rngs: impl FnMut() -> (ChaCha8Rng, ChaCha8Rng),
         first_telemetry_s: f64,
     ) -> Self {
-        let footprint = Rect::centred(cfg.pose.x, cfg.pose.y, cfg.size_x_m, cfg.size_y_m);
+        let footprint = cfg.footprint();
         let components = cfg
             .components
             .iter()

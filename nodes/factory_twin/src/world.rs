@@ -222,7 +222,8 @@ impl World {
         point_free("warehouse.pose".into(), &cfg.warehouse.pose);
 
         let mut robots: Vec<Robot> = Vec::new();
-        for (key, id, pose, params) in cfg.resolved_robots() {
+        for robot in cfg.resolved_robots() {
+            let (key, id, pose, params) = (robot.key, robot.id, robot.start, robot.params);
             let r = params.radius_m;
             if !floor.disc_is_free(pose.x, pose.y, r) {
                 issues.push(ConfigIssue {

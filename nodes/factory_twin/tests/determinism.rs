@@ -76,28 +76,3 @@ fn another_seed_gives_another_world() {
     assert_ne!(sev(&a), sev(&b));
     assert_ne!(oa, ob);
 }
-
-#[test]
-fn a_reseeded_run_draws_anew_but_keeps_the_part_textures() {
-    let mut cfg = common::small_config();
-    let layout_seed = cfg.seed;
-    assert_eq!(cfg.texture_seed(), layout_seed, "textures follow the seed unless told otherwise");
-    cfg.reseed(layout_seed + 1);
-    assert_eq!((cfg.seed, cfg.texture_seed()), (layout_seed + 1, layout_seed));
-    // Reseeding twice keeps the first textures.
-    cfg.reseed(layout_seed + 2);
-    assert_eq!(cfg.texture_seed(), layout_seed);
-}
-
-#[test]
-fn keeping_the_first_robots_takes_the_list_then_the_fleet() {
-    let cfg = common::small_config();
-    let all: Vec<String> = cfg.resolved_robots().into_iter().map(|(_, id, _, _)| id).collect();
-    assert!(all.len() >= 2, "{all:?}");
-    for n in [0, 1, all.len() - 1, all.len(), all.len() + 5] {
-        let mut c = cfg.clone();
-        c.keep_first_robots(n);
-        let kept: Vec<String> = c.resolved_robots().into_iter().map(|(_, id, _, _)| id).collect();
-        assert_eq!(kept, all[..n.min(all.len())], "n = {n}");
-    }
-}

@@ -2,6 +2,8 @@
 //! twin's `config/factory.yaml` (machines, bearings, stations) -> the core's machine
 //! configuration. Pure functions, no node state: the node file only wires them.
 
+use factory_layout::ComponentConfig as TwinComponent;
+use factory_layout::{ComponentType, FactoryConfig};
 use factory_node::clock::Stamp;
 use factory_node::msg_const;
 use factory_node::r2r::builtin_interfaces::msg::Time;
@@ -12,8 +14,6 @@ use factory_node::r2r::factory_interfaces::msg::{
 };
 use factory_node::r2r::std_msgs::msg::Header;
 use factory_node::to_time_msg;
-use factory_twin::config::ComponentConfig as TwinComponent;
-use factory_twin::{ComponentType, FactoryConfig};
 use maintenance_dispatcher::condition::{ConveyorModel, ThermalParams};
 use maintenance_dispatcher::{
     BearingConfig, BearingGeometry, ComponentConfig, ComponentKind, MachineConfig, MachineHealth,
@@ -246,8 +246,8 @@ impl Layout {
     }
 }
 
-/// Parses and validates the layout with the twin's own loader (same defaults, same
-/// errors), then converts it.
+/// Parses and validates the layout with factory_layout, the loader the twin uses (same
+/// defaults, same errors), then converts it.
 pub fn load_layout(path: &std::path::Path) -> Result<Layout, String> {
     let cfg = FactoryConfig::load(path).map_err(|e| e.to_string())?;
     Ok(layout_from_factory(&cfg))

@@ -290,13 +290,11 @@ fn robot_capabilities(p: &Params) -> Result<Vec<String>, NodeError> {
             allowed,
         })
     };
-    let layout = factory_twin::FactoryConfig::load(&path)
+    let layout = factory_layout::FactoryConfig::load(&path)
         .map_err(|e| invalid(format!("must be a valid factory layout: {e}")))?;
     layout
-        .resolved_robots()
-        .into_iter()
-        .find(|(_, id, _, _)| *id == p.robot_id)
-        .map(|(_, _, _, params)| params.capabilities)
+        .robot(&p.robot_id)
+        .map(|robot| robot.params.capabilities)
         .ok_or_else(|| invalid(format!("must list robot_id '{}' among its robots", p.robot_id)))
 }
 

@@ -21,6 +21,11 @@ impl Pose2 {
         Self { x, y, yaw: wrap_angle(yaw) }
     }
 
+    /// Whether position and heading are all finite numbers.
+    pub fn is_finite(&self) -> bool {
+        self.x.is_finite() && self.y.is_finite() && self.yaw.is_finite()
+    }
+
     /// Euclidean distance between the two positions, metres.
     pub fn distance_to(&self, other: &Pose2) -> f64 {
         (self.x - other.x).hypot(self.y - other.y)

@@ -1,13 +1,12 @@
 //! Config errors name the key path, the bad value and what is allowed.
 
-mod common;
-
-use factory_twin::{ConfigError, FactoryConfig, World};
+use factory_layout::fixtures::SMALL_FACTORY;
+use factory_layout::{ConfigError, FactoryConfig, FaultModeConfig};
 
 /// Replaces the first occurrence of `from` in the test factory and parses it.
 fn parse_with(from: &str, to: &str) -> Result<FactoryConfig, ConfigError> {
-    assert!(common::SMALL_FACTORY.contains(from), "test edit does not apply: {from}");
-    FactoryConfig::from_yaml_str(&common::SMALL_FACTORY.replacen(from, to, 1))
+    assert!(SMALL_FACTORY.contains(from), "test edit does not apply: {from}");
+    FactoryConfig::from_yaml_str(&SMALL_FACTORY.replacen(from, to, 1))
 }
 
 fn message(r: Result<FactoryConfig, ConfigError>) -> String {
@@ -103,7 +102,7 @@ fn unknown_keys_and_wrong_types_name_the_key() {
 
 #[test]
 fn every_problem_is_reported_at_once() {
-    let text = common::SMALL_FACTORY.replacen("cycle_time_s: 25.0", "cycle_time_s: -3", 1).replacen(
+    let text = SMALL_FACTORY.replacen("cycle_time_s: 25.0", "cycle_time_s: -3", 1).replacen(
         "repair_s: 60.0",
         "repair_s: 0",
         1,
@@ -114,25 +113,6 @@ fn every_problem_is_reported_at_once() {
 }
 
 #[test]
-fn placements_are_checked_against_the_grid() {
-    // service_1 inside m1's footprint; runner fleet row through the pillar.
-    let mut cfg = common::small_config();
-    cfg.robots.list[0].start.y = 7.8;
-    if let Some(f) = &mut cfg.robots.fleet {
-        f.first.x = 6.0;
-        f.first.y = 3.3;
-    }
-    let e = World::new(cfg).unwrap_err().to_string();
-    assert!(e.contains("robots.list[0].start = (6, 7.8): robot \"service_1\""), "{e}");
-    assert!(e.contains("robots.fleet (robot #4).start = (9.6, 3.3)"), "{e}");
-    // Two robots on top of each other.
-    let mut cfg = common::small_config();
-    cfg.robots.list[1].start = cfg.robots.list[0].start;
-    let e = World::new(cfg).unwrap_err().to_string();
-    assert!(e.contains("robots.list[1].start") && e.contains("overlaps robot \"service_1\""), "{e}");
-}
-
-#[test]
 fn missing_file_names_the_path() {
     let e = FactoryConfig::load("/nonexistent/factory.yaml").unwrap_err().to_string();
     assert!(e.contains("/nonexistent/factory.yaml"), "{e}");
@@ -140,14 +120,14 @@ fn missing_file_names_the_path() {
 
 #[test]
 fn injected_faults_override_the_layout_and_bad_entries_name_the_problem() {
-    let mut cfg = FactoryConfig::from_yaml_str(common::SMALL_FACTORY).expect("the test factory parses");
+    let mut cfg = FactoryConfig::from_yaml_str(SMALL_FACTORY).expect("the test factory parses");
     cfg.inject_faults("m2/bearing outer_race start_severity=0.01 growth_per_h=12; m1/motor winding")
         .expect("two good entries");
     let fault = |m: usize, c: usize| cfg.machines[m].components[c].fault.clone().expect("a fault");
     let bearing = fault(1, 0);
-    assert_eq!(bearing.mode, factory_twin::config::FaultModeConfig::OuterRace);
+    assert_eq!(bearing.mode, FaultModeConfig::OuterRace);
     assert_eq!((bearing.start_severity, bearing.growth_per_h, bearing.growth_jitter), (0.01, 12.0, 0.0));
-    assert_eq!(fault(0, 1).mode, factory_twin::config::FaultModeConfig::Winding);
+    assert_eq!(fault(0, 1).mode, FaultModeConfig::Winding);
     // Nothing to inject is no change.
     let before = format!("{:?}", cfg.machines);
     cfg.inject_faults("  ").expect("empty");
@@ -162,8 +142,39 @@ fn injected_faults_override_the_layout_and_bad_entries_name_the_problem() {
         ("m1 ball", "must start with machine/component"),
         ("m1/bearing ball; m1/bearing ball growth_per_h=-1", "fault.growth_per_h = -1: must be > 0"),
     ] {
-        let mut cfg = FactoryConfig::from_yaml_str(common::SMALL_FACTORY).expect("the test factory parses");
+        let mut cfg = FactoryConfig::from_yaml_str(SMALL_FACTORY).expect("the test factory parses");
         let error = cfg.inject_faults(spec).expect_err(spec).to_string();
         assert!(error.contains(expected), "{spec}: {error}");
     }
+}
+
+#[test]
+fn camera_config_errors_name_key_value_and_rule() {
+    let bad = format!(
+        "{}cameras:\n  - station: s9\n    px_per_mm: -1.0\n    defects: {{ pit: {{ probability: 1.5, diameter_mm: [2.0, 1.0] }} }}\n    thermal: {{ width_px: 2 }}\n    fastening: {{ stiffness_nm_per_deg: 0.0, max_angle_deg: 90.0 }}\n  - station: s1\n    part_types: [Z]\n    px_per_mm: 10.0\n",
+        SMALL_FACTORY
+    );
+    let Err(ConfigError::Invalid(issues)) = FactoryConfig::from_yaml_str(&bad) else {
+        panic!("bad camera config accepted")
+    };
+    let text: Vec<String> = issues.iter().map(|i| format!("{} = {}: {}", i.key, i.value, i.reason)).collect();
+    let has = |k: &str| text.iter().any(|t| t.starts_with(k));
+    for key in [
+        "cameras[0].station = \"s9\"",
+        "cameras[0].px_per_mm = -1",
+        "cameras[0].defects.pit.probability = 1.5",
+        "cameras[0].defects.pit.diameter_mm = [2, 1]",
+        "cameras[0].thermal.width_px = 2",
+        "cameras[0].fastening.stiffness_nm_per_deg = 0",
+        "cameras[0].fastening.max_angle_deg = 90",
+        "cameras[1].part_types[0] = \"Z\"",
+        "cameras[1].part =",
+    ] {
+        assert!(has(key), "no issue for {key} in {text:#?}");
+    }
+    let unknown = format!("{}cameras:\n  - {{ station: s1, colour: red }}\n", SMALL_FACTORY);
+    let Err(ConfigError::Parse(msg)) = FactoryConfig::from_yaml_str(&unknown) else {
+        panic!("unknown key accepted")
+    };
+    assert!(msg.contains("colour"), "{msg}");
 }
