@@ -29,22 +29,16 @@ const SOON: Duration = Duration::from_secs(10);
 const WORK: Duration = Duration::from_millis(300);
 const STATION: &str = "inspect";
 
-/// (x, y, yaw) of station `id` in config/factory.yaml (one flow mapping per line there).
+/// (x, y, yaw) of station `id` in config/factory.yaml.
 fn station_pose(id: &str) -> (f64, f64, f64) {
-    let text = std::fs::read_to_string(repo_root().join("config/factory.yaml")).expect("config/factory.yaml");
-    let line = text
-        .lines()
-        .find(|l| l.contains(&format!("{{ id: {id},")) && l.contains("pose:"))
+    let layout = factory_layout::FactoryConfig::load(repo_root().join("config/factory.yaml"))
+        .unwrap_or_else(|e| panic!("config/factory.yaml: {e}"));
+    let station = layout
+        .stations
+        .iter()
+        .find(|s| s.id == id)
         .unwrap_or_else(|| panic!("station '{id}' not found in config/factory.yaml"));
-    let pose = line.split("pose: {").nth(1).and_then(|s| s.split('}').next()).expect("pose mapping");
-    let field = |name: &str| -> f64 {
-        pose.split(',')
-            .filter_map(|kv| kv.split_once(':'))
-            .find(|(k, _)| k.trim() == name)
-            .and_then(|(_, v)| v.trim().parse().ok())
-            .unwrap_or_else(|| panic!("pose.{name} of station '{id}'"))
-    };
-    (field("x"), field("y"), field("yaw"))
+    (station.pose.x, station.pose.y, station.pose.yaw)
 }
 
 #[derive(Clone, Copy, PartialEq, Debug)]

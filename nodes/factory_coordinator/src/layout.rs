@@ -1,35 +1,17 @@
 //! Factory layout: the named locations a task step may refer to (stations, machines,
-//! chargers, docks, the warehouse) with their poses, read from config/factory.yaml.
+//! chargers, docks, the warehouse) with their poses, built from config/factory.yaml as
+//! factory_layout reads it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use serde::Deserialize;
+use factory_layout::FactoryConfig;
 
 use crate::energy::EnergyModel;
 
-/// Planar pose in the map frame: metres and radians (REP-103).
-#[derive(Debug, Clone, Copy, PartialEq, Default, Deserialize)]
-pub struct Pose2 {
-    pub x: f64,
-    pub y: f64,
-    #[serde(default)]
-    pub yaw: f64,
-}
-
-impl Pose2 {
-    pub fn new(x: f64, y: f64, yaw: f64) -> Self {
-        Self { x, y, yaw }
-    }
-
-    pub fn is_finite(&self) -> bool {
-        self.x.is_finite() && self.y.is_finite() && self.yaw.is_finite()
-    }
-
-    pub fn distance_to(&self, other: &Pose2) -> f64 {
-        (self.x - other.x).hypot(self.y - other.y)
-    }
-}
+/// Planar pose in the map frame: metres and radians (REP-103). The layout's own type,
+/// so poses from the file need no conversion.
+pub use factory_layout::Pose2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LocationKind {
@@ -50,20 +32,15 @@ pub struct Location {
 
 #[derive(Debug, thiserror::Error)]
 pub enum LayoutError {
-    #[error("cannot read {path}: {source}")]
-    Io { path: String, source: std::io::Error },
-    #[error("factory config: {0}")]
-    Yaml(#[from] serde_yaml::Error),
+    /// The file is unreadable or invalid (factory_layout names the key, value and rule).
+    #[error("{0}")]
+    Config(#[from] factory_layout::ConfigError),
     #[error("location id '{0}' is defined twice")]
     DuplicateId(String),
     #[error("location '{id}': pose is not finite")]
     BadPose { id: String },
     #[error("location id must not be empty")]
     EmptyId,
-    #[error("{key}: start pose is not finite")]
-    BadStart { key: String },
-    #[error("robot id '{0}' is defined twice (robots.list and robots.fleet)")]
-    DuplicateRobot(String),
 }
 
 /// Named locations of the factory.
@@ -121,14 +98,15 @@ impl Layout {
 #[derive(Debug, Clone)]
 pub struct FactorySetup {
     pub layout: Layout,
-    /// Capabilities the configured robots offer (robots.defaults + robots.list).
+    /// Capabilities the configured robots offer (each robot's own list, as the twin
+    /// gives it: robots.list entries may replace robots.defaults).
     pub capabilities: BTreeSet<String>,
     /// Energy model derived from robots.defaults (battery, power draws, speed).
     pub energy: EnergyModel,
     /// Cruise speed used by the straight-line travel fallback, m/s.
     pub cruise_speed_mps: f64,
-    /// Each configured robot's start pose (robots.list[].start, robots.fleet grid), where
-    /// the coordinator parks it when it idles elsewhere.
+    /// Each configured robot's start pose (factory_layout's resolved robots: the list,
+    /// then the fleet grid), where the coordinator parks it when it idles elsewhere.
     pub park_poses: BTreeMap<String, Pose2>,
 }
 
@@ -138,197 +116,50 @@ const CRUISE_FRACTION_OF_MAX_SPEED: f64 = 0.7;
 /// The warehouse has no id in the config; steps refer to it by this name.
 pub const WAREHOUSE_ID: &str = "warehouse";
 
-#[derive(Deserialize)]
-struct RawFactory {
-    #[serde(default)]
-    warehouse: Option<RawWarehouse>,
-    #[serde(default)]
-    chargers: Vec<RawPlace>,
-    #[serde(default)]
-    docks: Vec<RawPlace>,
-    #[serde(default)]
-    machines: Vec<RawPlace>,
-    #[serde(default)]
-    stations: Vec<RawStation>,
-    #[serde(default)]
-    robots: Option<RawRobots>,
-}
-
-#[derive(Deserialize)]
-struct RawWarehouse {
-    pose: Pose2,
-}
-
-#[derive(Deserialize)]
-struct RawPlace {
-    id: String,
-    pose: Pose2,
-}
-
-#[derive(Deserialize)]
-struct RawStation {
-    id: String,
-    #[serde(default)]
-    machine: Option<String>,
-    pose: Pose2,
-}
-
-#[derive(Deserialize)]
-struct RawRobots {
-    #[serde(default)]
-    defaults: Option<RawRobotDefaults>,
-    #[serde(default)]
-    list: Vec<RawRobotEntry>,
-    #[serde(default)]
-    fleet: Option<RawFleet>,
-}
-
-#[derive(Deserialize)]
-struct RawRobotDefaults {
-    #[serde(default)]
-    max_linear_mps: Option<f64>,
-    #[serde(default)]
-    battery_wh: Option<f64>,
-    #[serde(default)]
-    idle_w: Option<f64>,
-    #[serde(default)]
-    motion_w_per_mps: Option<f64>,
-    #[serde(default)]
-    work_w: Option<f64>,
-    #[serde(default)]
-    capabilities: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct RawRobotEntry {
-    /// Optional here: an entry without id or start simply has no park pose (the twin
-    /// rejects such a file anyway).
-    #[serde(default)]
-    id: Option<String>,
-    #[serde(default)]
-    start: Option<Pose2>,
-    #[serde(default)]
-    capabilities: Vec<String>,
-}
-
-/// robots.fleet; defaults as in the twin (nodes/factory_twin/src/config.rs).
-#[derive(Deserialize)]
-struct RawFleet {
-    count: u32,
-    #[serde(default = "default_fleet_prefix")]
-    id_prefix: String,
-    first: Pose2,
-    #[serde(default = "default_fleet_spacing")]
-    spacing_m: f64,
-    #[serde(default = "default_fleet_per_row")]
-    per_row: u32,
-}
-
-fn default_fleet_prefix() -> String {
-    "optimus_".to_string()
-}
-
-fn default_fleet_spacing() -> f64 {
-    1.0
-}
-
-fn default_fleet_per_row() -> u32 {
-    10
-}
-
-/// Start pose of every configured robot, by the twin's rule: the explicit list, then the
-/// fleet grid `{id_prefix}{n}` (n from 1), `per_row` along +x, then rows along +y,
-/// `spacing_m` apart, all with the yaw of `first`.
-fn start_poses(robots: &RawRobots) -> Result<BTreeMap<String, Pose2>, LayoutError> {
-    let mut poses = BTreeMap::new();
-    let mut add = |id: String, pose: Pose2, key: String| {
-        if !pose.is_finite() {
-            return Err(LayoutError::BadStart { key });
-        }
-        match poses.entry(id) {
-            std::collections::btree_map::Entry::Occupied(e) => {
-                Err(LayoutError::DuplicateRobot(e.key().clone()))
-            }
-            std::collections::btree_map::Entry::Vacant(e) => {
-                e.insert(pose);
-                Ok(())
-            }
-        }
-    };
-    for (i, e) in robots.list.iter().enumerate() {
-        if let (Some(id), Some(start)) = (&e.id, e.start) {
-            add(id.clone(), start, format!("robots.list[{i}].start"))?;
-        }
-    }
-    if let Some(f) = &robots.fleet {
-        let per_row = f.per_row.max(1);
-        for n in 0..f.count {
-            let col = f64::from(n % per_row);
-            let row = f64::from(n / per_row);
-            let pose = Pose2::new(f.first.x + col * f.spacing_m, f.first.y + row * f.spacing_m, f.first.yaw);
-            add(format!("{}{}", f.id_prefix, n + 1), pose, format!("robots.fleet (robot #{})", n + 1))?;
-        }
-    }
-    Ok(poses)
-}
-
 impl FactorySetup {
+    /// Reads and validates the layout (factory_layout), then takes what the
+    /// coordinator needs from it.
     pub fn load(path: &Path) -> Result<Self, LayoutError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| LayoutError::Io { path: path.display().to_string(), source })?;
-        Self::from_yaml_str(&text)
+        Self::from_config(&FactoryConfig::load(path)?)
     }
 
-    /// Parses the subset of factory.yaml the coordinator needs; other keys are ignored
-    /// (the twin validates the full file).
     pub fn from_yaml_str(text: &str) -> Result<Self, LayoutError> {
-        let raw: RawFactory = serde_yaml::from_str(text)?;
+        Self::from_config(&FactoryConfig::from_yaml_str(text)?)
+    }
+
+    /// The coordinator's view of a validated layout.
+    pub fn from_config(cfg: &FactoryConfig) -> Result<Self, LayoutError> {
         let mut layout = Layout::new();
-        for s in &raw.stations {
+        for s in &cfg.stations {
             layout.insert(&s.id, LocationKind::Station, s.pose)?;
         }
-        for m in &raw.machines {
+        for m in &cfg.machines {
             // A machine's pose is its centre, inside its footprint: robots serve it from
             // the station in front of it, so a step naming the machine goes there.
-            let serving = raw.stations.iter().find(|s| s.machine.as_deref() == Some(m.id.as_str()));
-            let pose = serving.map(|s| s.pose).unwrap_or(m.pose);
+            let pose = cfg.station_serving(&m.id).map(|s| s.pose).unwrap_or(m.pose);
             layout.insert(&m.id, LocationKind::Machine, pose)?;
         }
-        for c in &raw.chargers {
+        for c in &cfg.chargers {
             layout.insert(&c.id, LocationKind::Charger, c.pose)?;
         }
-        for d in &raw.docks {
+        for d in &cfg.docks {
             layout.insert(&d.id, LocationKind::Dock, d.pose)?;
         }
-        if let Some(w) = &raw.warehouse {
-            layout.insert(WAREHOUSE_ID, LocationKind::Warehouse, w.pose)?;
-        }
+        layout.insert(WAREHOUSE_ID, LocationKind::Warehouse, cfg.warehouse.pose)?;
 
-        let mut capabilities = BTreeSet::new();
-        let mut energy = EnergyModel::default();
-        let mut max_speed = None;
-        let mut park_poses = BTreeMap::new();
-        if let Some(robots) = &raw.robots {
-            park_poses = start_poses(robots)?;
-            if let Some(d) = &robots.defaults {
-                capabilities.extend(d.capabilities.iter().cloned());
-                max_speed = d.max_linear_mps;
-                let cruise = d.max_linear_mps.unwrap_or(1.0) * CRUISE_FRACTION_OF_MAX_SPEED;
-                if let (Some(b), Some(i), Some(mo), Some(w)) =
-                    (d.battery_wh, d.idle_w, d.motion_w_per_mps, d.work_w)
-                {
-                    energy = EnergyModel::from_robot_params(b, i, mo, w, cruise);
-                }
-            }
-            for r in &robots.list {
-                capabilities.extend(r.capabilities.iter().cloned());
-            }
-        }
-        let cruise_speed_mps = max_speed
-            .filter(|v| v.is_finite() && *v > 0.0)
-            .map(|v| v * CRUISE_FRACTION_OF_MAX_SPEED)
-            .unwrap_or(crate::travel::DEFAULT_SPEED_MPS);
-        Ok(Self { layout, capabilities, energy, cruise_speed_mps, park_poses })
+        let d = &cfg.robots.defaults;
+        let max_speed = Some(d.max_linear_mps).filter(|v| v.is_finite() && *v > 0.0);
+        let cruise_speed_mps =
+            max_speed.map(|v| v * CRUISE_FRACTION_OF_MAX_SPEED).unwrap_or(crate::travel::DEFAULT_SPEED_MPS);
+        let energy = EnergyModel::from_robot_params(
+            d.battery_wh,
+            d.idle_w,
+            d.motion_w_per_mps,
+            d.work_w,
+            cruise_speed_mps,
+        );
+        let park_poses = cfg.resolved_robots().into_iter().map(|r| (r.id, r.start)).collect();
+        Ok(Self { layout, capabilities: cfg.robot_capabilities(), energy, cruise_speed_mps, park_poses })
     }
 }
 
@@ -350,15 +181,30 @@ mod tests {
         ));
     }
 
+    /// factory_layout's small test factory on a 60 m x 40 m floor, its robots replaced.
+    fn factory_with_robots(robots: &str) -> String {
+        let small = factory_layout::fixtures::SMALL_FACTORY.replacen(
+            "width_m: 24.0, height_m: 14.0",
+            "width_m: 60.0, height_m: 40.0",
+            1,
+        );
+        let (Some(start), Some(end)) = (small.find("robots:\n"), small.find("maintenance:")) else {
+            panic!("the test factory has robots and maintenance sections")
+        };
+        format!("{}{}{}", &small[..start], robots.trim_start(), &small[end..])
+    }
+
     #[test]
     fn park_poses_follow_the_twins_fleet_grid() {
-        let yaml = "
+        let yaml = factory_with_robots(
+            "
 robots:
   list:
     - { id: inspector, start: { x: 40.0, y: 17.0, yaw: 1.5 }, capabilities: [inspection] }
   fleet: { count: 5, id_prefix: bot_, first: { x: 14.0, y: 6.0, yaw: 0.25 }, spacing_m: 2.5, per_row: 2 }
-";
-        let setup = match FactorySetup::from_yaml_str(yaml) {
+",
+        );
+        let setup = match FactorySetup::from_yaml_str(&yaml) {
             Ok(s) => s,
             Err(e) => panic!("valid yaml: {e}"),
         };
@@ -370,13 +216,35 @@ robots:
         assert_eq!(p.get("bot_3"), Some(&Pose2::new(14.0, 8.5, 0.25)), "then the next row along +y");
         assert_eq!(p.get("bot_5"), Some(&Pose2::new(14.0, 11.0, 0.25)));
 
-        let dup = "
+        // The same id from the list and the fleet: factory_layout rejects the file.
+        let dup = factory_with_robots(
+            "
 robots:
   list: [{ id: optimus_1, start: { x: 1.0, y: 1.0 } }]
   fleet: { count: 1, first: { x: 5.0, y: 5.0 } }
-";
-        assert!(
-            matches!(FactorySetup::from_yaml_str(dup), Err(LayoutError::DuplicateRobot(id)) if id == "optimus_1")
+",
         );
+        assert!(matches!(
+            FactorySetup::from_yaml_str(&dup),
+            Err(LayoutError::Config(e)) if e.to_string().contains("robots[1].id = \"optimus_1\": is used twice")
+        ));
+    }
+
+    #[test]
+    fn machines_are_served_from_their_station_and_capabilities_are_the_robots() {
+        let setup = match FactorySetup::from_yaml_str(factory_layout::fixtures::SMALL_FACTORY) {
+            Ok(s) => s,
+            Err(e) => panic!("valid yaml: {e}"),
+        };
+        let station = setup.layout.get("s2").map(|l| l.pose);
+        assert_eq!(setup.layout.get("m2").map(|l| l.pose), station);
+        assert_eq!(setup.layout.get(WAREHOUSE_ID).map(|l| l.kind), Some(LocationKind::Warehouse));
+        assert_eq!(setup.layout.len(), 3 + 3 + 1 + 1, "stations, machines, a charger, the warehouse");
+        // robots.defaults of the test factory: the default capabilities and 1.2 m/s.
+        assert_eq!(setup.capabilities.len(), 4);
+        assert!((setup.cruise_speed_mps - 0.84).abs() < 1e-12);
+        let (e, d) = (setup.energy, EnergyModel::default());
+        assert_eq!((e.battery_wh, e.wh_per_s_work), (d.battery_wh, d.wh_per_s_work));
+        assert!((e.wh_per_m - d.wh_per_m).abs() < 1e-12, "{e:?}");
     }
 }
