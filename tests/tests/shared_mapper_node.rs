@@ -289,9 +289,22 @@ use factory_node::r2r::visualization_msgs::msg::{Marker, MarkerArray};
 /// (cell_factor 6). Two rooms (x < 3.6 m and x > 8.4 m) joined by a corridor whose
 /// walls leave exactly one traffic row free (y in [3.0, 3.6): the walls stand 0.4 m
 /// off it, more than the 0.3 m robot radius, while the rows beside it are blocked).
-const CORRIDOR_LAYOUT: &str = "obstacles:
-  - {x_min: 3.6, y_min: 0.0, x_max: 8.4, y_max: 2.6}
-  - {x_min: 3.6, y_min: 4.0, x_max: 8.4, y_max: 6.0}
+/// The mapper reads its prior from a factory layout; the machine, station, warehouse
+/// and robot such a layout must have lie beyond the mapped 12 m x 6 m, so the prior is
+/// the corridor alone.
+const CORRIDOR_LAYOUT: &str = "seed: 1
+floor: { width_m: 30.0, height_m: 20.0 }
+obstacles:
+  - { name: corridor_south, x_min: 3.6, y_min: 0.0, x_max: 8.4, y_max: 2.6 }
+  - { name: corridor_north, x_min: 3.6, y_min: 4.0, x_max: 8.4, y_max: 6.0 }
+warehouse: { pose: { x: 20.0, y: 15.0 }, raw_material: { A: 1 } }
+machines:
+  - { id: m1, pose: { x: 25.0, y: 15.0 }, size_x_m: 2.0, size_y_m: 1.0, idle_kw: 1.0, working_kw: 1.0, components: [{ id: drive, type: motor }] }
+stations:
+  - { id: s1, machine: m1, pose: { x: 25.0, y: 13.0 }, cycle_time_s: 10.0, buffer_capacity: 1, part_variants: [A] }
+production: { batches: [{ variant: A, quantity: 1 }] }
+robots:
+  list: [{ id: r1, start: { x: 20.0, y: 10.0 } }]
 ";
 const LEFT_ROOM: (f64, f64) = (1.5, 3.3);
 const RIGHT_ROOM: (f64, f64) = (10.5, 3.3);

@@ -114,37 +114,18 @@ fn invalid(key: &str, value: &str, allowed: &str) -> ParamError {
 struct LayoutFacts {
     /// Station ids in line order (`stations: [{id: ...}, ...]`).
     line_order: Vec<String>,
-    /// `energy.tariff.offpeak_price_per_kwh`, if the layout has a tariff.
+    /// `energy.tariff.offpeak_price_per_kwh` (its default when the layout gives none);
+    /// `None` without a layout.
     offpeak_price_per_kwh: Option<f64>,
 }
 
+/// Reads the layout with factory_layout (the loader the twin uses: same defaults, same
+/// checks) and keeps the line order and the off-peak price.
 fn layout_facts(file: &Path) -> Result<LayoutFacts, String> {
-    #[derive(Deserialize)]
-    struct Layout {
-        stations: Vec<StationEntry>,
-        energy: Option<Energy>,
-    }
-    #[derive(Deserialize)]
-    struct StationEntry {
-        id: String,
-    }
-    #[derive(Deserialize)]
-    struct Energy {
-        tariff: Option<Tariff>,
-    }
-    #[derive(Deserialize)]
-    struct Tariff {
-        offpeak_price_per_kwh: f64,
-    }
-    let text = std::fs::read_to_string(file).map_err(|e| e.to_string())?;
-    let layout: Layout = serde_yaml::from_str(&text).map_err(|e| e.to_string())?;
-    let price = layout.energy.and_then(|e| e.tariff).map(|t| t.offpeak_price_per_kwh);
-    if let Some(p) = price.filter(|p| !(p.is_finite() && *p >= 0.0)) {
-        return Err(format!("energy.tariff.offpeak_price_per_kwh is {p}, must be a finite price >= 0"));
-    }
+    let layout = factory_layout::FactoryConfig::load(file).map_err(|e| e.to_string())?;
     Ok(LayoutFacts {
-        line_order: layout.stations.into_iter().map(|s| s.id).collect(),
-        offpeak_price_per_kwh: price,
+        line_order: layout.line_order().into_iter().map(String::from).collect(),
+        offpeak_price_per_kwh: Some(layout.energy.tariff.offpeak_price_per_kwh),
     })
 }
 

@@ -60,6 +60,18 @@ pub enum PriorClass {
 }
 
 impl Layout {
+    /// The static prior of a factory layout (config/factory.yaml): its obstacles and
+    /// machine footprints, the rest of the floor known free. The floor's perimeter
+    /// wall is not drawn: the map's own extent bounds it.
+    pub fn from_factory(factory: &factory_layout::FactoryConfig) -> Self {
+        let obstacles = factory
+            .static_obstacles()
+            .into_iter()
+            .map(|r| RectObstacle::new(r.x_min, r.y_min, r.x_max, r.y_max))
+            .collect();
+        Layout { obstacles, ..Default::default() }
+    }
+
     pub fn validate(&self) -> Result<(), LayoutError> {
         for (index, r) in self.obstacles.iter().enumerate() {
             for (field, v) in [("x_min", r.x_min), ("y_min", r.y_min), ("x_max", r.x_max), ("y_max", r.y_max)]
@@ -131,6 +143,18 @@ mod tests {
         let occ: Vec<Cell> =
             (0..p.len()).filter(|&i| p[i] == PriorClass::Occupied).map(|i| spec.cell_of_index(i)).collect();
         assert_eq!(occ, vec![Cell::new(2, 3), Cell::new(3, 3), Cell::new(9, 9)]);
+    }
+
+    #[test]
+    fn a_factory_gives_its_obstacles_then_its_machine_footprints() {
+        let factory = factory_layout::FactoryConfig::from_yaml_str(factory_layout::fixtures::SMALL_FACTORY)
+            .expect("the test factory is valid");
+        let layout = Layout::from_factory(&factory);
+        assert!(layout.free_space_known && layout.occupied_cells.is_empty());
+        assert_eq!(layout.obstacles.len(), 1 + 3, "the pillar and three machines");
+        assert_eq!(layout.obstacles[0], RectObstacle::new(9.0, 3.0, 9.6, 3.6));
+        // m1: 2.0 x 1.5 centred on (6, 8).
+        assert_eq!(layout.obstacles[1], RectObstacle::new(5.0, 7.25, 7.0, 8.75));
     }
 
     #[test]

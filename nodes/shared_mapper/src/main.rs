@@ -36,8 +36,8 @@ use serde::{Deserialize, Serialize};
 use shared_mapper::scan::validate_scan;
 use shared_mapper::{
     Algorithm, CostMap, FleetPlanner, FusionParams, GridPlanner, GridSpec, InflationParams, Layout,
-    MergeError, OccupancyMap, Point2, Pose2D, RectObstacle, Region, RobotBody, RobotId, TrafficError,
-    TrafficGrid, TrafficParams,
+    MergeError, OccupancyMap, Point2, Pose2D, Region, RobotBody, RobotId, TrafficError, TrafficGrid,
+    TrafficParams,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -201,43 +201,16 @@ fn algorithm(name: &str) -> Result<Algorithm, ParamError> {
     }
 }
 
-/// The static prior: an empty, known floor, or the `obstacles` of a layout file (the
-/// twin's config/factory.yaml has that key; its other keys are ignored here).
+/// The static prior: an empty, known floor, or the obstacles and machine footprints of
+/// a factory layout (the twin's config/factory.yaml, read by factory_layout).
 fn load_layout(path: &str) -> Result<Layout, NodeError> {
     if path.is_empty() {
         return Ok(Layout::default());
     }
-    // The twin's factory file: `obstacles` (rectangles) and `machines` (footprints of
-    // size_x_m x size_y_m centred on pose, axis-aligned as the twin places them). Other
-    // sections are the twin's and are ignored here.
-    #[derive(Deserialize)]
-    struct LayoutFile {
-        #[serde(default)]
-        obstacles: Vec<RectObstacle>,
-        #[serde(default)]
-        machines: Vec<MachineFootprint>,
-    }
-    #[derive(Deserialize)]
-    struct MachineFootprint {
-        pose: Centre,
-        size_x_m: f64,
-        size_y_m: f64,
-    }
-    #[derive(Deserialize)]
-    struct Centre {
-        x: f64,
-        y: f64,
-    }
     let file = factory_path(path);
     let fail = |why: String| NodeError::failed(format!("layout_file '{}': {why}", file.display()));
-    let text = std::fs::read_to_string(&file).map_err(|e| fail(e.to_string()))?;
-    let parsed: LayoutFile = serde_yaml::from_str(&text).map_err(|e| fail(e.to_string()))?;
-    let mut obstacles = parsed.obstacles;
-    obstacles.extend(parsed.machines.iter().map(|m| {
-        let (hx, hy) = (0.5 * m.size_x_m, 0.5 * m.size_y_m);
-        RectObstacle::new(m.pose.x - hx, m.pose.y - hy, m.pose.x + hx, m.pose.y + hy)
-    }));
-    let layout = Layout { obstacles, ..Default::default() };
+    let factory = factory_layout::FactoryConfig::load(&file).map_err(|e| fail(e.to_string()))?;
+    let layout = Layout::from_factory(&factory);
     layout.validate().map_err(|e| fail(e.to_string()))?;
     Ok(layout)
 }

@@ -1,33 +1,16 @@
-//! The prior comes from the same layout file the twin reads: its `obstacles` entries
-//! must deserialise straight into `RectObstacle` and give a plannable floor.
+//! The prior comes from the same layout file the twin reads (through factory_layout):
+//! its obstacles and machine footprints must give a plannable floor.
 
-use serde::Deserialize;
+use factory_layout::FactoryConfig;
+use shared_mapper::Point2;
 use shared_mapper::{
     Algorithm, CostMap, FusionParams, GridPlanner, GridSpec, InflationParams, Layout, OccupancyMap,
 };
-use shared_mapper::{Point2, RectObstacle};
-
-#[derive(Deserialize)]
-struct Floor {
-    width_m: f64,
-    height_m: f64,
-    resolution_m: f64,
-}
-
-#[derive(Deserialize)]
-struct FactoryFile {
-    floor: Floor,
-    obstacles: Vec<RectObstacle>,
-}
 
 #[test]
 fn twin_layout_file_builds_a_plannable_prior() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/factory.yaml");
-    let Ok(text) = std::fs::read_to_string(path) else {
-        eprintln!("{path} not present; skipping");
-        return;
-    };
-    let cfg: FactoryFile = serde_yaml::from_str(&text).unwrap();
+    let cfg = FactoryConfig::load(path).unwrap();
     assert!(!cfg.obstacles.is_empty());
     let f = &cfg.floor;
     let spec = GridSpec::new(
@@ -38,7 +21,7 @@ fn twin_layout_file_builds_a_plannable_prior() {
         (f.height_m / f.resolution_m).round() as u32,
     )
     .unwrap();
-    let layout = Layout { obstacles: cfg.obstacles.clone(), ..Default::default() };
+    let layout = Layout::from_factory(&cfg);
     let map = OccupancyMap::new(spec, &layout, FusionParams::default()).unwrap();
     let cm = CostMap::build(&map, InflationParams::default(), 0.0).unwrap();
     let mut p = GridPlanner::new(&cm);
