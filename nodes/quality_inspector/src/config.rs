@@ -4,6 +4,7 @@
 //! match the camera: for the digital twin it is the `cameras:` section of
 //! config/factory.yaml.
 
+use factory_layout::FactoryConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
@@ -495,89 +496,45 @@ impl Default for StationTemplate {
     }
 }
 
-/// The parts of a twin `cameras:` entry the inspector needs (other keys are ignored).
-#[derive(Debug, Deserialize)]
-struct LayoutCamera {
-    station: String,
-    width_px: Option<u32>,
-    height_px: Option<u32>,
-    px_per_mm: Option<f64>,
-    #[serde(default)]
-    part_types: Vec<String>,
-    part: Option<LayoutPart>,
-    thermal: Option<LayoutThermal>,
-    /// Present when the station fastens the part before imaging; the trace's model
-    /// parameters are the twin's business, the envelope is taught.
-    fastening: Option<serde_yaml::Value>,
-}
-
-#[derive(Debug, Deserialize)]
-struct LayoutPart {
-    width_mm: Option<f64>,
-    height_mm: Option<f64>,
-    fiducial_inset_mm: Option<f64>,
-    fiducial_diameter_mm: Option<f64>,
-}
-
-#[derive(Debug, Deserialize)]
-struct LayoutThermal {
-    width_px: Option<u32>,
-    height_px: Option<u32>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Layout {
-    #[serde(default)]
-    cameras: Vec<LayoutCamera>,
-}
-
 /// One station per entry of the `cameras:` section of a factory layout
-/// (config/factory.yaml), with `template` for everything the layout does not say.
-/// The image size, scale, part and thermal size must be given explicitly in the layout.
+/// (config/factory.yaml, read by factory_layout with the twin's defaults), with
+/// `template` for everything the layout does not say: image size, scale, part
+/// outline, thermal image size and part types are the camera's, and a station that
+/// fastens gets the template's torque envelope.
 pub fn stations_from_layout(
-    text: &str,
+    layout: &FactoryConfig,
     template: &StationTemplate,
 ) -> Result<Vec<StationConfig>, ConfigError> {
-    let layout: Layout = serde_yaml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
     let mut out = Vec::new();
-    for (i, c) in layout.cameras.into_iter().enumerate() {
-        let need = |name: &str| ConfigError::Invalid {
-            field: format!("cameras[{i}].{name}"),
-            reason: "must be given in the layout".into(),
-        };
-        let part = c.part.ok_or_else(|| need("part"))?;
-        let thermal = match c.thermal {
-            Some(t) => Some(ThermalParams {
-                width_px: t.width_px.ok_or_else(|| need("thermal.width_px"))?,
-                height_px: t.height_px.ok_or_else(|| need("thermal.height_px"))?,
-                margin_k: template.thermal_margin_k,
-                min_area_mm2: template.thermal_min_area_mm2,
-                scrap_delta_k: template.thermal_scrap_delta_k,
-            }),
-            None => None,
-        };
+    for (i, c) in layout.cameras.iter().enumerate() {
+        let thermal = c.thermal.as_ref().map(|t| ThermalParams {
+            width_px: t.width_px,
+            height_px: t.height_px,
+            margin_k: template.thermal_margin_k,
+            min_area_mm2: template.thermal_min_area_mm2,
+            scrap_delta_k: template.thermal_scrap_delta_k,
+        });
         let s = StationConfig {
-            id: c.station,
+            id: c.station.clone(),
             camera: CameraGeometryConfig {
-                width_px: c.width_px.ok_or_else(|| need("width_px"))?,
-                height_px: c.height_px.ok_or_else(|| need("height_px"))?,
-                px_per_mm: c.px_per_mm.ok_or_else(|| need("px_per_mm"))?,
+                width_px: c.width_px,
+                height_px: c.height_px,
+                px_per_mm: c.px_per_mm,
             },
             part: PartConfig {
-                width_mm: part.width_mm.ok_or_else(|| need("part.width_mm"))?,
-                height_mm: part.height_mm.ok_or_else(|| need("part.height_mm"))?,
-                fiducial_inset_mm: part.fiducial_inset_mm.ok_or_else(|| need("part.fiducial_inset_mm"))?,
-                fiducial_diameter_mm: part
-                    .fiducial_diameter_mm
-                    .ok_or_else(|| need("part.fiducial_diameter_mm"))?,
+                width_mm: c.part.width_mm,
+                height_mm: c.part.height_mm,
+                fiducial_inset_mm: c.part.fiducial_inset_mm,
+                fiducial_diameter_mm: c.part.fiducial_diameter_mm,
                 search_radius_mm: template.search_radius_mm,
                 edge_margin_mm: template.edge_margin_mm,
                 fiducial_keepout_mm: template.fiducial_keepout_mm,
             },
-            part_types: c.part_types,
+            part_types: layout.camera_part_types(c),
             tolerances: template.tolerances.clone(),
             defects: template.defects.clone(),
             thermal,
+            // The trace's model parameters are the twin's business; the envelope is taught.
             torque: c.fastening.is_some().then(|| template.torque.clone()),
         };
         s.validate().map_err(|e| match e {
@@ -594,33 +551,55 @@ pub fn stations_from_layout(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use factory_layout::fixtures::SMALL_FACTORY;
+
+    /// factory_layout's small test factory with a `cameras:` section.
+    fn layout_with_cameras(cameras: &str) -> FactoryConfig {
+        FactoryConfig::from_yaml_str(&format!("{SMALL_FACTORY}cameras:\n{cameras}")).expect("a valid layout")
+    }
 
     #[test]
     fn stations_come_from_the_twin_layout() {
-        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/factory.yaml"))
+        let layout = FactoryConfig::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/factory.yaml"))
             .expect("config/factory.yaml");
-        let s = stations_from_layout(&text, &StationTemplate::default()).expect("stations");
+        let s = stations_from_layout(&layout, &StationTemplate::default()).expect("stations");
         let inspect = s.iter().find(|s| s.id == "inspect").expect("inspect station");
         assert_eq!((inspect.camera.width_px, inspect.camera.height_px), (1280, 1024));
         assert_eq!(inspect.camera.px_per_mm, 5.0);
         assert_eq!(inspect.thermal_px_per_mm(), Some(1.25));
         assert_eq!(inspect.part_types, vec!["A", "B", "C"]);
         assert!(inspect.torque.is_some(), "the inspect station fastens its parts");
-        let no_fastening = "cameras:\n  - { station: s, width_px: 1280, height_px: 1024, px_per_mm: 5.0, part_types: [A],\n      part: { width_mm: 200, height_mm: 160, fiducial_inset_mm: 12, fiducial_diameter_mm: 6 } }\n";
-        let s = stations_from_layout(no_fastening, &StationTemplate::default()).expect("stations");
+        let no_fastening = layout_with_cameras("  - { station: s2, width_px: 1280, height_px: 1024, px_per_mm: 5.0, part_types: [A],\n      part: { width_mm: 200, height_mm: 160, fiducial_inset_mm: 12, fiducial_diameter_mm: 6 } }\n");
+        let s = stations_from_layout(&no_fastening, &StationTemplate::default()).expect("stations");
         assert!(s[0].torque.is_none());
     }
 
     #[test]
+    fn a_camera_takes_the_twins_defaults_and_its_stations_variants() {
+        let layout = layout_with_cameras("  - { station: s3, thermal: {} }\n");
+        let s = stations_from_layout(&layout, &StationTemplate::default()).expect("stations");
+        assert_eq!((s[0].camera.width_px, s[0].camera.height_px, s[0].camera.px_per_mm), (1280, 1024, 5.0));
+        assert_eq!((s[0].part.width_mm, s[0].part.height_mm), (200.0, 160.0));
+        assert_eq!(s[0].thermal.as_ref().map(|t| (t.width_px, t.height_px)), Some((320, 256)));
+        assert_eq!(s[0].part_types, ["A", "B"], "every variant station s3 processes");
+    }
+
+    #[test]
     fn invalid_values_name_their_field() {
-        let text = "cameras:\n  - { station: s, width_px: 1280, height_px: 1024, px_per_mm: -1.0, part_types: [A],\n      part: { width_mm: 200, height_mm: 160, fiducial_inset_mm: 12, fiducial_diameter_mm: 6 } }\n";
-        match stations_from_layout(text, &StationTemplate::default()) {
+        // The layout checks its own ranges on load; the inspector names the field of a
+        // value it cannot use however the layout was made.
+        let mut layout = layout_with_cameras("  - { station: s2, width_px: 1280, height_px: 1024, px_per_mm: 5.0, part_types: [A],\n      part: { width_mm: 200, height_mm: 160, fiducial_inset_mm: 12, fiducial_diameter_mm: 6 } }\n");
+        layout.cameras[0].px_per_mm = -1.0;
+        match stations_from_layout(&layout, &StationTemplate::default()) {
             Err(ConfigError::Invalid { field, .. }) => assert_eq!(field, "cameras[0].camera.px_per_mm"),
             other => panic!("{other:?}"),
         }
-        let text = "cameras:\n  - { station: s, width_px: 1280, height_px: 1024, px_per_mm: 5.0, part_types: [A] }\n";
+        // Valid for the twin, too small an image for the inspector.
+        let layout = layout_with_cameras(
+            "  - { station: s2, width_px: 32, height_px: 32, px_per_mm: 0.1, part_types: [A] }\n",
+        );
         assert!(matches!(
-            stations_from_layout(text, &StationTemplate::default()),
+            stations_from_layout(&layout, &StationTemplate::default()),
             Err(ConfigError::Invalid { .. })
         ));
     }

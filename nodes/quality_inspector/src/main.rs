@@ -19,6 +19,7 @@
 use std::future::Future;
 use std::time::Instant;
 
+use factory_layout::{ConfigError as LayoutError, FactoryConfig};
 use factory_node::clock::Clock;
 use factory_node::diagnostics::{Diagnostics, Level, Status};
 use factory_node::params::{
@@ -144,9 +145,14 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
     let bad = |key: &str, value: String, reason: String| {
         NodeError::Params(ParamError::Invalid { key: key.into(), value, allowed: reason })
     };
-    let text = std::fs::read_to_string(&file)
-        .map_err(|e| bad("factory_file", file.display().to_string(), format!("must be readable: {e}")))?;
-    let configs = stations_from_layout(&text, &p.inspection).map_err(|e| {
+    let layout = FactoryConfig::load(&file).map_err(|e| {
+        let reason = match e {
+            LayoutError::Io { .. } => format!("must be readable: {e}"),
+            _ => format!("must be a valid layout: {e}"),
+        };
+        bad("factory_file", file.display().to_string(), reason)
+    })?;
+    let configs = stations_from_layout(&layout, &p.inspection).map_err(|e| {
         bad("factory_file", file.display().to_string(), format!("must be a valid layout: {e}"))
     })?;
     let data_dir = factory_path(&p.data_dir);

@@ -1,11 +1,12 @@
-//! Core tests on frames rendered by the digital twin with known defects, offsets and
-//! hotspots. One reference is taught per test binary and shared.
+//! The quality inspector's core on frames rendered by the digital twin with known
+//! defects, offsets and hotspots. One reference is taught per test binary and shared.
+//! (Here, not in quality_inspector: the renderer is the twin's.)
 
-mod common;
+mod inspector_twin;
 
 use std::sync::OnceLock;
 
-use common::*;
+use inspector_twin::*;
 use quality_inspector::{
     Correction, DefectClass, FrameError, ImageView, InspectError, Inspection, Inspector, Method, PartInput,
     Reference,

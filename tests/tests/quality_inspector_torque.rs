@@ -1,12 +1,13 @@
 //! Fastening checks on torque-angle traces from the digital twin's nutrunner model:
 //! the envelope is taught from good run-downs, and every injected fault (cross-thread,
 //! soft joint, stripped thread) must leave it while good run-downs stay inside.
+//! (Here, not in quality_inspector: the nutrunner model is the twin's.)
 
-mod common;
+mod inspector_twin;
 
-use common::*;
-use factory_twin::config::FasteningConfig;
+use factory_layout::FasteningConfig;
 use factory_twin::fastening::{run_down, sample, FasteningFault};
+use inspector_twin::*;
 use quality_inspector::{
     Correction, DefectClass, Inspector, PartInput, Teacher, TorqueEnvelope, TorqueTrace,
 };

@@ -3,15 +3,15 @@
 //! at least 0.3 mm, at least one per defective part). Prints part-level recall and
 //! precision, per-class detection, classification and size errors, and the misalignment error.
 //!
-//!   CARGO_TARGET_DIR=/work/target-qi cargo bench -p quality_inspector --no-default-features --bench accuracy
+//!   cargo bench -p factory_integration_tests --bench quality_inspector_accuracy
 //!   (QI_PARTS=2000 for more parts)
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+#[path = "../tests/inspector_twin/mod.rs"]
+mod inspector_twin;
 
-use common::*;
+use factory_layout::CameraConfig;
 use factory_twin::camera::{part_rng, sample_scene, DefectClass as TwinClass};
-use factory_twin::CameraConfig;
+use inspector_twin::*;
 use quality_inspector::{DefectClass, Inspector, PartInput};
 
 fn to_ours(c: TwinClass) -> DefectClass {

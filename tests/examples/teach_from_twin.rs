@@ -3,12 +3,15 @@
 //! running twin shows) and, at stations that fasten, from good run-downs of the twin's
 //! nutrunner, and stores the references under a data directory.
 //!
-//!   cargo run --release -p quality_inspector --no-default-features --example teach_from_twin -- \
+//!   cargo run --release -p factory_integration_tests --example teach_from_twin -- \
 //!       config/factory.yaml data/quality_inspector [parts per type, default 8]
+//!
+//! It lives with the integration tests because it needs both the inspector and the
+//! twin's renderer, and the inspector does not depend on the twin.
 
+use factory_layout::{FactoryConfig, FasteningConfig};
 use factory_twin::camera::{part_rng, sample_scene, CameraRenderer};
 use factory_twin::fastening::{run_down, sample};
-use factory_twin::FactoryConfig;
 use quality_inspector::config::{stations_from_layout, StationTemplate};
 use quality_inspector::{ImageView, Teacher, TorqueTrace};
 
@@ -45,8 +48,7 @@ fn view(b: &factory_twin::ImageBuffer) -> ImageView<'_> {
 
 fn run(layout: &str, data_dir: &str, parts: u64) -> Result<(), String> {
     let twin = FactoryConfig::load(layout).map_err(|e| e.to_string())?;
-    let text = std::fs::read_to_string(layout).map_err(|e| e.to_string())?;
-    let stations = stations_from_layout(&text, &StationTemplate::default()).map_err(|e| e.to_string())?;
+    let stations = stations_from_layout(&twin, &StationTemplate::default()).map_err(|e| e.to_string())?;
     for (i, cam) in twin.cameras.iter().enumerate() {
         let Some(station) = stations.iter().find(|s| s.id == cam.station) else { continue };
         let mut renderer = CameraRenderer::new(cam, i, twin.health.ambient_k, twin.texture_seed());
@@ -63,7 +65,7 @@ fn run(layout: &str, data_dir: &str, parts: u64) -> Result<(), String> {
                 teacher.add_part(&view(&f.image), th.as_ref(), None).map_err(|e| e.to_string())?;
             }
             if let Some(f) = &cam.fastening {
-                let good = factory_twin::config::FasteningConfig { fault_probability: 0.0, ..f.clone() };
+                let good = FasteningConfig { fault_probability: 0.0, ..f.clone() };
                 for k in 0..TEACH_TRACES {
                     let mut rng = part_rng(twin.seed, i, u64::MAX - 2000 - k);
                     let t = run_down(&good, &sample(&good, &mut rng));

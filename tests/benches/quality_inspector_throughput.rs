@@ -1,14 +1,14 @@
 //! Visible-pipeline throughput on 1280x1024 rgb8 frames from the digital twin, OpenCV
 //! on one thread. Prints frames per second and the time per frame.
 //!
-//!   CARGO_TARGET_DIR=/work/target-qi cargo bench -p quality_inspector --no-default-features --bench throughput
+//!   cargo bench -p factory_integration_tests --bench quality_inspector_throughput
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+#[path = "../tests/inspector_twin/mod.rs"]
+mod inspector_twin;
 
 use std::time::Instant;
 
-use common::*;
+use inspector_twin::*;
 use quality_inspector::{Inspector, PartInput};
 
 const FRAMES: u64 = 16;

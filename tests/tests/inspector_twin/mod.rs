@@ -1,12 +1,13 @@
-//! Test and benchmark support: the digital twin's camera renderer configured like the
-//! `inspect` station of config/factory.yaml, and the matching inspector configuration.
+//! Support for the quality inspector's tests and benchmarks on the twin's frames: the
+//! digital twin's camera renderer configured like the `inspect` station of
+//! config/factory.yaml, and the matching inspector configuration.
 #![allow(dead_code)]
 
+use factory_layout::CameraConfig;
 use factory_twin::camera::{
     part_rng, sample_scene, CameraFrame, CameraRenderer, DefectClass as TwinClass, DefectSpec, HotspotSpec,
     ImageBuffer, PartScene,
 };
-use factory_twin::CameraConfig;
 use quality_inspector::{ImageView, InspectorConfig, Reference, StationConfig, Teacher};
 
 /// The `inspect` camera of config/factory.yaml.
