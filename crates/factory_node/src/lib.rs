@@ -1,5 +1,6 @@
 //! What every node of the autonomous factory shares, so that no node re-does it:
 //!
+//! - [`param_table`]: the parameters as the ROS 2 parameter services show them;
 //! - [`params`]: typed parameters from ROS params files and `-p` overrides, validated
 //!   with errors that name the key, the value and the allowed range;
 //! - [`lifecycle`]: the ROS 2 managed-node state machine;
@@ -14,7 +15,10 @@
 pub mod clock;
 pub mod diagnostics;
 pub mod lifecycle;
+pub mod param_table;
 pub mod params;
+#[cfg(feature = "ros")]
+mod param_services;
 #[cfg(feature = "ros")]
 mod ros;
 

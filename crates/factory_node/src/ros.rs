@@ -11,10 +11,13 @@
 use crate::clock::{Clock, DrivenTime, Stamp};
 use crate::diagnostics::{Diagnostics, Level, Status};
 use crate::lifecycle::{HookOutcome, Lifecycle, State, Transition};
+use crate::param_services::ParamServices;
+use crate::param_table::ParamTable;
 use crate::params::{load_params, CommonParams, ParamError, RosArgs, Validate};
 use futures::{FutureExt, Stream, StreamExt};
 use r2r::{QosProfile, WrappedActionTypeSupport, WrappedServiceTypeSupport, WrappedTypesupport};
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use std::future::Future;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -139,6 +142,8 @@ pub struct NodeContext {
     lifecycle: watch::Receiver<State>,
     transition_hook: Option<TransitionHook>,
     jobs: (std::sync::mpsc::Sender<NodeJob>, std::sync::mpsc::Receiver<NodeJob>),
+    /// What the parameter services serve.
+    param_table: ParamTable,
 }
 
 impl NodeContext {
@@ -293,7 +298,7 @@ fn config_dir() -> PathBuf {
 /// which runs until it returns or the process is asked to stop.
 pub fn run_node<P, F, Fut>(default_name: &str, setup: F) -> ExitCode
 where
-    P: DeserializeOwned + Validate,
+    P: DeserializeOwned + Serialize + Validate,
     F: FnOnce(&mut NodeContext, P) -> Result<Fut, NodeError>,
     Fut: Future<Output = Result<(), NodeError>> + Send + 'static,
 {
@@ -309,6 +314,11 @@ where
         Ok(p) => p,
         Err(e) => return startup_failure(&name, &format!("invalid parameters: {e}")),
     };
+    // What the parameter services show: the values the node runs with, defaults included.
+    let table = match serde_yaml::to_value(&params.node) {
+        Ok(values) => ParamTable::new(&values, &params.common),
+        Err(e) => return startup_failure(&name, &format!("cannot list the parameters: {e}")),
+    };
     // One worker: a node's tasks are message handlers that wait far more than they
     // compute (heavy work goes to spawn_blocking), and with a second worker a message
     // often woke a thread on the other core too. With the clock set by the spin thread
@@ -317,7 +327,7 @@ where
         Ok(rt) => rt,
         Err(e) => return startup_failure(&name, &format!("cannot start the async runtime: {e}")),
     };
-    let code = runtime.block_on(run_async(&name, params.common, params.node, setup));
+    let code = runtime.block_on(run_async(&name, params.common, table, params.node, setup));
     // Dropping a runtime waits for every spawn_blocking job without limit: a motion plan
     // in progress (seconds of wall-clock budget) would hold the process past the launch
     // runner's SIGINT grace. The node has stopped; unfinished blocking work is abandoned.
@@ -348,7 +358,13 @@ fn create_context() -> Result<r2r::Context, String> {
     }
 }
 
-async fn run_async<P, F, Fut>(name: &str, common: CommonParams, params: P, setup: F) -> ExitCode
+async fn run_async<P, F, Fut>(
+    name: &str,
+    common: CommonParams,
+    table: ParamTable,
+    params: P,
+    setup: F,
+) -> ExitCode
 where
     F: FnOnce(&mut NodeContext, P) -> Result<Fut, NodeError>,
     Fut: Future<Output = Result<(), NodeError>> + Send + 'static,
@@ -380,6 +396,7 @@ where
         lifecycle: lifecycle_rx,
         transition_hook: None,
         jobs: std::sync::mpsc::channel(),
+        param_table: table,
     };
 
     match wire_and_run(context, common, sim_time, lifecycle_tx, &shutdown_tx, params, setup).await {
@@ -416,10 +433,13 @@ where
         lifecycle: lifecycle_rx,
         transition_hook: mut hook,
         jobs: (_, jobs),
+        param_table,
     } = context;
 
     // Infrastructure endpoints, created before the node moves to its spin thread.
     let lifecycle_endpoints = LifecycleEndpoints::create(&mut node)?;
+    let param_services = ParamServices::create(&mut node)?;
+    let node_fqn = node.fully_qualified_name()?;
     let diagnostics_pub = node.create_publisher::<r2r::diagnostic_msgs::msg::DiagnosticArray>(
         "/diagnostics",
         QosProfile::default(),
@@ -479,6 +499,14 @@ where
         shutdown.clone(),
         logger.clone(),
     ));
+    let param_task = tokio::spawn(crate::param_services::serve(
+        param_services,
+        param_table,
+        node_fqn,
+        to_time_msg(clock.now()),
+        shutdown.clone(),
+        logger.clone(),
+    ));
     let shutdown_watch = shutdown;
     let diagnostics_task = tokio::spawn(publish_diagnostics(
         diagnostics_pub,
@@ -527,6 +555,7 @@ where
     // Let the lifecycle run its shutdown transition, then stop spinning.
     let _ = tokio::time::timeout(Duration::from_secs(1), lifecycle_task).await;
     diagnostics_task.abort();
+    param_task.abort();
     stop_spinning.store(true, Ordering::Relaxed);
     let _ = tokio::task::spawn_blocking(move || spin_thread.join()).await;
     Ok(exit)

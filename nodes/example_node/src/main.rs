@@ -17,7 +17,7 @@ use factory_node::{NodeContext, NodeError};
 use futures::StreamExt;
 use std::{future::Future, sync::Arc, time::Duration};
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 struct Params {
     robot_id: String,         // the robot this node stands for

@@ -49,7 +49,7 @@ const ROBOT_ID_PLACEHOLDER: &str = "{robot_id}";
 
 type ExecuteTaskAction = ExecuteTask::Action;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 struct Params {
     factory_file: String, // layout (ids -> poses), capabilities, energy model; relative to $FACTORY_ROOT

@@ -36,7 +36,7 @@ const RECORDING_FILE: &str = "recording.mcap";
 /// Log the first message of a topic that fails to decode or record, then every this many.
 const ERROR_LOG_EVERY: u64 = 100;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 struct Params {
     output_dir: String,      // recording and report go here; relative to $FACTORY_ROOT

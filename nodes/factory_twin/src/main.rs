@@ -37,7 +37,7 @@ use futures::{FutureExt, StreamExt};
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 struct Params {
     /// factory layout and scenario; relative paths are from $FACTORY_ROOT (or the cwd)

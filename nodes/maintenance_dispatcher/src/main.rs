@@ -41,7 +41,7 @@ const REJECT_LOG_EVERY: u64 = 100;
 /// Telemetry queue depth: the twin sends one chunk per component per period, in bursts.
 const TELEMETRY_DEPTH: usize = 100;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 struct Params {
     factory_file: String, // the twin's layout (machines, bearings, stations); relative to $FACTORY_ROOT

@@ -48,7 +48,7 @@ const CALL_ABANDON_FACTOR: f64 = 2.0;
 /// sim time the clock lags by up to one /clock period (the twin's is at most 1 s).
 const MAX_ODOM_LEAD_S: f64 = 1.0;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 struct Params {
     robot_id: String,           // this robot; goals for another robot are rejected (required)
@@ -75,7 +75,7 @@ struct Params {
 
 /// `arm.*`: how part-handling steps (load_station, unload_station, move_material) use
 /// the robot's arm planner (nodes/arm_planner) through its PlanArmMotion action.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 struct ArmParams {
     action: String, // PlanArmMotion action name, e.g. left_arm/plan_arm_motion; "" = no arm

@@ -58,7 +58,7 @@ const TRACES_KEPT: usize = 4;
 /// theirs. 32 frames are about ten parts, 5 MB.
 const THERMALS_KEPT: usize = 32;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 struct Params {
     factory_file: String,      // the twin's layout (cameras:); relative to $FACTORY_ROOT

@@ -46,7 +46,7 @@ use std::time::Duration;
 /// Log the first scan of a robot dropped for a reason, then every this many of them.
 const DROP_LOG_EVERY: u64 = 100;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 struct Params {
     frame_id: String,             // frame of the map, the paths and the odometry poses
