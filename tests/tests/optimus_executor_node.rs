@@ -9,7 +9,8 @@
 //!    STARTED then DONE for optimus_1, robot_status shows WORKING on the task meanwhile,
 //!    and the result is SUCCEEDED;
 //! 3. a goal sent while (2) runs is REJECTED ("busy") and (2) carries on;
-//! 4. a goal whose step pose has a NaN is REJECTED naming the field;
+//! 4. a goal whose step pose has a NaN, and one for another robot, are rejected at the
+//!    goal response, the reason logged naming the field;
 //! 5. a goal cancelled while the robot drives ends CANCELLED and the robot stops.
 
 use factory_integration_tests::{
@@ -307,12 +308,30 @@ async fn executor_runs_tasks_on_the_twin() {
     let progress: Vec<f32> = feedback.lock().unwrap().iter().map(|f| f.progress).collect();
     assert!(progress.windows(2).all(|w| w[0] <= w[1]), "progress went back: {progress:?}");
 
-    // (4) A NaN in a step's pose: refused, naming the field.
-    let (st, bad) =
-        run_goal(&client, goal("nan_1", vec![navigate(pose(f64::NAN, 4.0, 0.0))]), None, &graph).await;
-    assert_eq!((st, bad.result_code), (r2r::GoalStatus::Aborted, ExecuteTask::Result::RESULT_REJECTED as u8));
-    assert!(bad.reason.contains("steps[0].target_pose.position.x"), "{bad:?}");
-    assert!(graph.logs().contains("nan_1"), "the refusal is not logged");
+    // (4) A goal this robot can never run is rejected at the goal response, the reason
+    // (naming the field) logged: a NaN in a step's pose, and a goal for another robot.
+    let mut not_me = goal("not_me_1", vec![navigate(pose(8.0, 4.0, 0.0))]);
+    not_me.robot_id = "not_me".into();
+    for (bad, field) in [
+        (goal("nan_1", vec![navigate(pose(f64::NAN, 4.0, 0.0))]), "steps[0].target_pose.position.x"),
+        (not_me, "robot_id: goal is for \"not_me\""),
+    ] {
+        let task_id = bad.task.task_id.clone();
+        let sent = client.send_goal_request(bad).expect("send goal");
+        let response = tokio::time::timeout(GOAL_LIMIT, sent)
+            .await
+            .unwrap_or_else(|_| panic!("no goal response for {task_id}\n{}", graph.logs()));
+        assert!(
+            matches!(response, Err(r2r::Error::RCL_RET_ACTION_GOAL_REJECTED)),
+            "{task_id} was not rejected at the goal response\n{}",
+            graph.logs()
+        );
+        let logs = graph.logs();
+        assert!(
+            logs.lines().any(|l| l.contains(&format!("task {task_id} refused")) && l.contains(field)),
+            "the rejection of {task_id} is not logged with {field}:\n{logs}"
+        );
+    }
 
     // (5) Cancel while driving: CANCELLED, and the base comes to rest.
     let sent =

@@ -380,6 +380,18 @@ impl Executor {
         self.battery.soc()
     }
 
+    /// The checks of a goal that do not depend on the robot's state: it is for this
+    /// robot and its steps are valid. A goal that fails them can never run, so the
+    /// adapter rejects it at the action's goal response; the reason names the field.
+    pub fn check_task(&self, spec: &TaskSpec) -> Result<(), Outcome> {
+        validate(spec, &self.robot_id).map(|_| ()).map_err(|e| Outcome {
+            code: ResultCode::Rejected,
+            reason: e.reason,
+            failed_step: e.step,
+            duration_s: 0.0,
+        })
+    }
+
     /// Handles one input at time `now_s` (s, ROS time) and returns what to do.
     /// Inputs with a non-finite `now_s` are ignored.
     pub fn handle(&mut self, now_s: f64, input: Input) -> Vec<Action> {

@@ -539,12 +539,39 @@ impl ExecutorNode {
         }
     }
 
-    /// A new ExecuteTask goal. Every goal is accepted at the action level so that a
-    /// refusal can carry its reason: a refused goal ends at once, aborted with
-    /// RESULT_REJECTED (or BATTERY_LOW) and the reason naming the field.
+    /// A new ExecuteTask goal. A goal this robot can never run (malformed, for another
+    /// robot, invalid steps) or that comes while the node is not active is rejected at
+    /// the goal response, its reason logged and counted in the diagnostics (a goal
+    /// response carries no reason). A valid goal is accepted; if the robot cannot take it
+    /// now (busy, battery low, no pose yet) it ends at once, aborted with RESULT_REJECTED
+    /// or BATTERY_LOW and the reason.
     fn on_goal(&mut self, req: ActionServerGoalRequest<ExecuteTask::Action>) {
         let uuid = req.uuid.to_string();
         let goal = req.goal.clone();
+        let task_id = if goal.task.task_id.is_empty() { uuid.clone() } else { goal.task.task_id.clone() };
+        let state = *self.lifecycle.borrow();
+        let checked = if state != State::Active {
+            Err(Outcome {
+                code: ResultCode::Rejected,
+                reason: format!("node is {} (lifecycle), not active", state.label()),
+                failed_step: 0,
+                duration_s: 0.0,
+            })
+        } else {
+            ros_convert::task_spec(&goal, &uuid)
+                .map_err(|refusal| refusal.outcome())
+                .and_then(|spec| self.exec.check_task(&spec).map(|()| spec))
+        };
+        let spec = match checked {
+            Ok(spec) => spec,
+            Err(outcome) => {
+                self.count_refusal(&task_id, &outcome);
+                if let Err(e) = req.reject() {
+                    log_warn!(&self.logger, "rejection of task {task_id} not sent: {e}");
+                }
+                return;
+            }
+        };
         let (handle, mut cancels) = match req.accept() {
             Ok(accepted) => accepted,
             Err(e) => {
@@ -552,22 +579,7 @@ impl ExecutorNode {
                 return;
             }
         };
-        let spec = match ros_convert::task_spec(&goal, &uuid) {
-            Ok(spec) => spec,
-            Err(refusal) => {
-                let task_id = if goal.task.task_id.is_empty() { uuid } else { goal.task.task_id.clone() };
-                self.refuse(handle, &task_id, &refusal.outcome());
-                return;
-            }
-        };
         let task_id = spec.task_id.clone();
-        let state = *self.lifecycle.borrow();
-        if state != State::Active {
-            let reason = format!("node is {} (lifecycle), not active", state.label());
-            let outcome = Outcome { code: ResultCode::Rejected, reason, failed_step: 0, duration_s: 0.0 };
-            self.refuse(handle, &task_id, &outcome);
-            return;
-        }
         let was_busy = self.exec.is_busy();
         let actions = self.exec.handle(self.now_s(), Input::Goal(spec));
         if was_busy || !self.exec.is_busy() {
@@ -589,15 +601,19 @@ impl ExecutorNode {
         self.run(actions, None);
     }
 
+    fn count_refusal(&mut self, task_id: &str, outcome: &Outcome) {
+        self.counters.goals_rejected += 1;
+        self.counters.last_rejection = format!("{task_id}: {}", outcome.reason);
+        log_warn!(&self.logger, "task {task_id} refused ({:?}): {}", outcome.code, outcome.reason);
+    }
+
     fn refuse(
         &mut self,
         mut handle: ActionServerGoal<ExecuteTask::Action>,
         task_id: &str,
         outcome: &Outcome,
     ) {
-        self.counters.goals_rejected += 1;
-        self.counters.last_rejection = format!("{task_id}: {}", outcome.reason);
-        log_warn!(&self.logger, "task {task_id} refused ({:?}): {}", outcome.code, outcome.reason);
+        self.count_refusal(task_id, outcome);
         if let Err(e) = handle.abort(ros_convert::result_msg(outcome)) {
             log_warn!(&self.logger, "result of refused task {task_id} not sent: {e}");
         }

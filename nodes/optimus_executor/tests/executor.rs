@@ -521,3 +521,17 @@ fn an_arm_failure_fails_the_task_as_manipulation_failed() {
     assert_eq!(h.run_until_finished("mm", 60.0).code, ResultCode::Succeeded);
     assert_eq!(h.count(|a| matches!(a, Action::MoveArm { .. })), 0);
 }
+
+#[test]
+fn check_task_refuses_what_can_never_run_without_changing_state() {
+    let exec = Executor::new("optimus_1", ExecutorConfig::default()).unwrap();
+    assert_eq!(exec.check_task(&three_step_task()), Ok(()));
+    let mut other = three_step_task();
+    other.robot_id = "not_me".into();
+    let refused = exec.check_task(&other).unwrap_err();
+    assert_eq!(refused.code, ResultCode::Rejected);
+    assert!(refused.reason.contains("robot_id: goal is for \"not_me\""), "{refused:?}");
+    let empty = task("t2", vec![]);
+    assert!(exec.check_task(&empty).unwrap_err().reason.starts_with("steps:"));
+    assert!(!exec.is_busy(), "checking a task does not start it");
+}
