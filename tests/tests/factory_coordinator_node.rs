@@ -329,6 +329,38 @@ async fn coordinator_assigns_drives_rejects_and_reassigns_lost_robots_work() {
     assert_eq!(late.reason_code, SubmitTask::Response::REASON_DEADLINE_IN_PAST as u8, "{late:?}");
     assert!(late.message.contains("deadline"), "{late:?}");
 
+    // Absurd values are refused naming the field, and a huge id is not echoed in full.
+    let huge_id = "x".repeat(1 << 20);
+    let huge = call(inspect_task(&huge_id, STATION)).await;
+    assert!(!huge.accepted && huge.message.contains("task_id: 1048576 characters"), "{}", &huge.message);
+    assert!(huge.message.len() < 200, "the reply echoes the id: {} bytes", huge.message.len());
+    let mut forever = inspect_task("forever_1", STATION);
+    forever.steps[0].expected_duration_s = 1e300;
+    let forever = call(forever).await;
+    assert!(!forever.accepted && forever.message.contains("steps[0].expected_duration_s"), "{forever:?}");
+    let mut many = inspect_task("many_1", STATION);
+    many.task_type = "sequence".into();
+    many.steps = vec![many.steps[0].clone(); 10_000];
+    let many = call(many).await;
+    assert!(!many.accepted && many.message.contains("steps: 10000 entries"), "{many:?}");
+    for (task_id, (x, y), expected) in
+        [("far_1", (1e6, 1e6), "off the floor"), ("pillar_1", (20.25, 10.25), "inside obstacle 'pillar_1'")]
+    {
+        let mut task = inspect_task(task_id, STATION);
+        task.task_type = r2r_const(TaskStep::NAVIGATE);
+        task.required_capabilities = vec!["navigation".into()];
+        task.steps[0].kind = task.task_type.clone();
+        task.steps[0].location_id = String::new();
+        task.steps[0].target_pose.position.x = x;
+        task.steps[0].target_pose.position.y = y;
+        task.steps[0].target_pose.orientation.w = 1.0;
+        let reply = call(task).await;
+        assert!(!reply.accepted && reply.message.contains("steps[0].target_pose"), "{reply:?}");
+        assert!(reply.message.contains(expected), "{reply:?}");
+    }
+    let log = coordinator.log();
+    assert!(!log.contains(&huge_id[..1000]), "the coordinator logged the huge id in full");
+
     // Topic submissions have no reply: a rejection is logged with its reason.
     let topic_logged = wait_until(UP, || {
         // Re-sent until the subscription is matched; every copy is rejected the same way.

@@ -1,7 +1,55 @@
 //! Coordinator parameters with defaults, units and validation (reject with a reason;
 //! the node logs it and keeps the previous values).
 
+use serde::{Deserialize, Serialize};
+
 use crate::energy::EnergyModel;
+
+/// Bounds on what one task request may ask, so that no request costs unbounded memory,
+/// planning time or log space (a 1 MiB task id was logged in full; a 1e300 s step kept a
+/// robot dwelling for ever). A request beyond them is refused naming the field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RequestLimits {
+    /// Longest task id, dependency, capability, id in a step or parameter text, characters.
+    pub max_text_chars: usize,
+    /// Most steps in one task.
+    pub max_steps: usize,
+    /// Most entries in depends_on, in required_capabilities, and in a step's parameters.
+    pub max_list_items: usize,
+    /// Longest expected duration of one step, s (default: an 8-hour shift).
+    pub max_step_duration_s: f64,
+}
+
+impl Default for RequestLimits {
+    fn default() -> Self {
+        RequestLimits {
+            max_text_chars: 128,
+            max_steps: 64,
+            max_list_items: 32,
+            max_step_duration_s: 28_800.0,
+        }
+    }
+}
+
+impl RequestLimits {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        for (name, v) in [
+            ("limits.max_text_chars", self.max_text_chars),
+            ("limits.max_steps", self.max_steps),
+            ("limits.max_list_items", self.max_list_items),
+        ] {
+            if v == 0 {
+                return Err(ConfigError(format!("{name} = 0 must be ≥ 1")));
+            }
+        }
+        let d = self.max_step_duration_s;
+        if !(d.is_finite() && d > 0.0) {
+            return Err(ConfigError(format!("limits.max_step_duration_s = {d} must be > 0")));
+        }
+        Ok(())
+    }
+}
 
 /// How the planner matches ready tasks to free robots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +127,7 @@ pub struct CoordinatorConfig {
     /// another robot works or is driving to waits until it is free.
     pub one_robot_per_place: bool,
     pub energy: EnergyModel,
+    pub limits: RequestLimits,
 }
 
 impl Default for CoordinatorConfig {
@@ -103,6 +152,7 @@ impl Default for CoordinatorConfig {
             park_tolerance_m: 0.5,
             one_robot_per_place: true,
             energy: EnergyModel::default(),
+            limits: RequestLimits::default(),
         }
     }
 }
@@ -141,7 +191,8 @@ impl CoordinatorConfig {
                 return Err(ConfigError(format!("{name} = {v} must be ≥ 0")));
             }
         }
-        self.energy.validate().map_err(ConfigError)
+        self.energy.validate().map_err(ConfigError)?;
+        self.limits.validate()
     }
 
     /// Backoff before the `attempt`-th retry (1-based), s.

@@ -16,7 +16,7 @@ use crate::kpi::{CoordinatorKpis, KpiTracker};
 use crate::layout::{FactorySetup, Layout, LocationKind, Pose2};
 use crate::task::{Origin, Priority, StepKind, StepTarget, TaskRequest, TaskSpec, TaskStep, TaskType};
 use crate::travel::{StraightLine, TravelTime};
-use crate::validation::{find_cycle, validate_request, ReasonCode, Rejection};
+use crate::validation::{check_limits, find_cycle, validate_request, ReasonCode, Rejection};
 
 /// Where a task is in its life cycle.
 #[derive(Debug, Clone, PartialEq)]
@@ -357,6 +357,10 @@ impl Coordinator {
         let mut results: Vec<Result<String, Rejection>> = Vec::with_capacity(reqs.len());
         let mut pending: BTreeMap<String, (usize, TaskSpec)> = BTreeMap::new();
         for (i, req) in reqs.iter().enumerate() {
+            if let Err(e) = check_limits(req, &self.config.limits) {
+                results.push(Err(e));
+                continue;
+            }
             let id =
                 if req.task_id.is_empty() { self.fresh_id("task", &pending) } else { req.task_id.clone() };
             if self.tasks.contains_key(&id) || pending.contains_key(&id) {

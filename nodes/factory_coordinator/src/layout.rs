@@ -43,10 +43,21 @@ pub enum LayoutError {
     EmptyId,
 }
 
-/// Named locations of the factory.
+/// Named locations of the factory, and where on the floor a robot may be sent.
 #[derive(Debug, Clone, Default)]
 pub struct Layout {
     locations: BTreeMap<String, Location>,
+    /// The floor and its fixed obstacles; `None` (a layout built by hand) checks nothing.
+    floor: Option<FloorArea>,
+}
+
+/// The floor's extent and the obstacles on it (walls, racks, pillars), metres.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FloorArea {
+    pub width_m: f64,
+    pub height_m: f64,
+    /// (name, x_min, y_min, x_max, y_max)
+    pub obstacles: Vec<(String, f64, f64, f64, f64)>,
 }
 
 impl Layout {
@@ -67,6 +78,31 @@ impl Layout {
         }
         self.locations.insert(id.to_string(), Location { id: id.to_string(), kind, pose });
         Ok(())
+    }
+
+    /// Limits target poses to the floor, outside its obstacles.
+    pub fn set_floor(&mut self, floor: FloorArea) {
+        self.floor = Some(floor);
+    }
+
+    /// Whether a robot may be sent to (x, y): on the floor and not inside an obstacle.
+    /// The reason names what is wrong with the point.
+    pub fn check_free_point(&self, x: f64, y: f64) -> Result<(), String> {
+        let Some(floor) = &self.floor else { return Ok(()) };
+        if !(0.0..=floor.width_m).contains(&x) || !(0.0..=floor.height_m).contains(&y) {
+            return Err(format!(
+                "({x}, {y}) is off the floor (x in [0, {}], y in [0, {}] m)",
+                floor.width_m, floor.height_m
+            ));
+        }
+        match floor
+            .obstacles
+            .iter()
+            .find(|(_, x0, y0, x1, y1)| (*x0..=*x1).contains(&x) && (*y0..=*y1).contains(&y))
+        {
+            Some((name, ..)) => Err(format!("({x}, {y}) is inside obstacle '{name}'")),
+            None => Ok(()),
+        }
     }
 
     pub fn get(&self, id: &str) -> Option<&Location> {
@@ -146,6 +182,15 @@ impl FactorySetup {
             layout.insert(&d.id, LocationKind::Dock, d.pose)?;
         }
         layout.insert(WAREHOUSE_ID, LocationKind::Warehouse, cfg.warehouse.pose)?;
+        layout.set_floor(FloorArea {
+            width_m: cfg.floor.width_m,
+            height_m: cfg.floor.height_m,
+            obstacles: cfg
+                .obstacles
+                .iter()
+                .map(|o| (o.name.clone(), o.x_min, o.y_min, o.x_max, o.y_max))
+                .collect(),
+        });
 
         let d = &cfg.robots.defaults;
         let max_speed = Some(d.max_linear_mps).filter(|v| v.is_finite() && *v > 0.0);
@@ -166,6 +211,21 @@ impl FactorySetup {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn target_points_must_be_on_the_floor_and_outside_obstacles() {
+        let mut l = Layout::new();
+        assert_eq!(l.check_free_point(1e6, 1e6), Ok(()), "a layout without a floor checks nothing");
+        l.set_floor(FloorArea {
+            width_m: 10.0,
+            height_m: 5.0,
+            obstacles: vec![("pillar".into(), 2.0, 2.0, 3.0, 3.0)],
+        });
+        assert_eq!(l.check_free_point(1.0, 1.0), Ok(()));
+        assert!(l.check_free_point(10.5, 1.0).unwrap_err().contains("off the floor"));
+        assert!(l.check_free_point(1.0, -0.1).unwrap_err().contains("off the floor"));
+        assert_eq!(l.check_free_point(2.5, 2.5).unwrap_err(), "(2.5, 2.5) is inside obstacle 'pillar'");
+    }
 
     #[test]
     fn duplicate_ids_rejected() {

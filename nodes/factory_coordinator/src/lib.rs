@@ -12,7 +12,7 @@ pub mod travel;
 pub mod validation;
 
 pub use assignment::{solve_exact, solve_greedy, AssignmentResult, CostMatrix, INFEASIBLE};
-pub use config::{AssignmentMode, ConfigError, CoordinatorConfig};
+pub use config::{AssignmentMode, ConfigError, CoordinatorConfig, RequestLimits};
 pub use coordinator::{
     Assignment, Cancellation, Coordinator, CoordinatorEvent, PlanOutcome, QueueSnapshot, TaskOutcome,
     TaskRecord, TaskState,

@@ -13,9 +13,10 @@
 //! README.md.
 mod ros_convert;
 
+use factory_coordinator::validation::shorten;
 use factory_coordinator::{
     AssignmentMode, Coordinator, CoordinatorConfig, CoordinatorEvent, EnergyModel, FactorySetup, PlanOutcome,
-    RobotState, TaskOutcome,
+    RequestLimits, RobotState, TaskOutcome,
 };
 use factory_node::clock::Clock;
 use factory_node::diagnostics::{Diagnostics, Level, Status};
@@ -46,6 +47,8 @@ const TOPIC_SUBMISSIONS: &str = "task_requests";
 const TOPIC_CANCEL: &str = "cancel_task";
 /// Where `execute_task_action` puts the robot id.
 const ROBOT_ID_PLACEHOLDER: &str = "{robot_id}";
+/// A rejected request's id is logged up to this many characters (ids may be huge).
+const LOGGED_ID_CHARS: usize = 64;
 
 type ExecuteTaskAction = ExecuteTask::Action;
 
@@ -79,6 +82,7 @@ struct Params {
     reserve_soc: f64,     // charge that must remain after a task and the drive to a charger
     must_charge_soc: f64, // below this an idle robot only gets a charge task
     charged_soc: f64,     // no charging for work a robot this full still cannot do
+    limits: RequestLimits, // limits.*: bounds on one task request (text, steps, lists, durations)
 }
 
 impl Default for Params {
@@ -112,6 +116,7 @@ impl Default for Params {
             reserve_soc: core.energy.reserve_soc,
             must_charge_soc: core.energy.must_charge_soc,
             charged_soc: core.energy.charged_soc,
+            limits: core.limits,
         }
     }
 }
@@ -167,6 +172,11 @@ impl Validate for Params {
         if self.charged_soc < self.must_charge_soc {
             return Err(invalid("charged_soc", &self.charged_soc.to_string(), "must be >= must_charge_soc"));
         }
+        let l = &self.limits;
+        check_range("limits.max_text_chars", l.max_text_chars, 1, 65_536, "characters")?;
+        check_range("limits.max_steps", l.max_steps, 1, 10_000, "steps")?;
+        check_range("limits.max_list_items", l.max_list_items, 1, 10_000, "entries")?;
+        check_range("limits.max_step_duration_s", l.max_step_duration_s, 1.0, 7.0 * 86_400.0, "s")?;
         Ok(())
     }
 }
@@ -199,6 +209,7 @@ impl Params {
                 charged_soc: self.charged_soc,
                 ..EnergyModel::default()
             },
+            limits: self.limits.clone(),
         })
     }
 }
@@ -354,7 +365,9 @@ impl CoordinatorNode {
             Err(rejection) => {
                 let line = format!(
                     "{via}: task '{}' rejected ({:?}): {}",
-                    msg.task_id, rejection.code, rejection.message
+                    shorten(&msg.task_id, LOGGED_ID_CHARS),
+                    rejection.code,
+                    rejection.message
                 );
                 // A service caller reads the reason in the reply; a topic publisher only here.
                 if via == TOPIC_SUBMISSIONS {

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::config::RequestLimits;
 use crate::layout::Layout;
 use crate::task::{Origin, Priority, StepKind, StepTarget, TaskRequest, TaskSpec, TaskStep, TaskType};
 
@@ -41,6 +42,80 @@ impl Rejection {
     fn invalid(message: impl Into<String>) -> Self {
         Self::new(ReasonCode::Invalid, message)
     }
+}
+
+/// At most `max_chars` characters of `text` for a log line or a reply: a request may
+/// carry a very long id, which must not be echoed in full.
+pub fn shorten(text: &str, max_chars: usize) -> String {
+    let count = text.chars().count();
+    if count <= max_chars {
+        text.to_string()
+    } else {
+        let head: String = text.chars().take(max_chars).collect();
+        format!("{head}… ({count} characters)")
+    }
+}
+
+/// The request's size against `limits`: checked before anything else, so that an
+/// oversized request costs no more than this look at it.
+pub fn check_limits(req: &TaskRequest, limits: &RequestLimits) -> Result<(), Rejection> {
+    let text = |field: String, value: &str| -> Result<(), Rejection> {
+        let n = value.chars().count();
+        if n > limits.max_text_chars {
+            return Err(Rejection::invalid(format!(
+                "{field}: {n} characters, at most {} allowed (limits.max_text_chars)",
+                limits.max_text_chars
+            )));
+        }
+        Ok(())
+    };
+    let count = |field: &str, n: usize, max: usize, limit: &str| -> Result<(), Rejection> {
+        if n > max {
+            return Err(Rejection::invalid(format!("{field}: {n} entries, at most {max} allowed ({limit})")));
+        }
+        Ok(())
+    };
+    text("task_id".into(), &req.task_id)?;
+    text("task_type".into(), &req.task_type)?;
+    text("origin".into(), &req.origin)?;
+    text("requested_by".into(), &req.requested_by)?;
+    count("steps", req.steps.len(), limits.max_steps, "limits.max_steps")?;
+    count("depends_on", req.depends_on.len(), limits.max_list_items, "limits.max_list_items")?;
+    count(
+        "required_capabilities",
+        req.required_capabilities.len(),
+        limits.max_list_items,
+        "limits.max_list_items",
+    )?;
+    for (i, dep) in req.depends_on.iter().enumerate() {
+        text(format!("depends_on[{i}]"), dep)?;
+    }
+    for (i, cap) in req.required_capabilities.iter().enumerate() {
+        text(format!("required_capabilities[{i}]"), cap)?;
+    }
+    for (i, s) in req.steps.iter().enumerate() {
+        text(format!("steps[{i}].kind"), &s.kind)?;
+        text(format!("steps[{i}].location_id"), &s.location_id)?;
+        text(format!("steps[{i}].machine_id"), &s.machine_id)?;
+        text(format!("steps[{i}].component_id"), &s.component_id)?;
+        count(
+            &format!("steps[{i}].parameters"),
+            s.parameters.len(),
+            limits.max_list_items,
+            "limits.max_list_items",
+        )?;
+        for (key, value) in &s.parameters {
+            text(format!("steps[{i}].parameters key"), key)?;
+            text(format!("steps[{i}].parameters['{}']", shorten(key, 32)), value)?;
+        }
+        if s.expected_duration_s > limits.max_step_duration_s {
+            return Err(Rejection::invalid(format!(
+                "steps[{i}].expected_duration_s: {} s, at most {} s allowed (limits.max_step_duration_s)",
+                s.expected_duration_s, limits.max_step_duration_s
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Checks everything that depends on the request alone plus the layout, the clock and
@@ -105,6 +180,9 @@ pub fn validate_request(
                     s.target_pose.x, s.target_pose.y, s.target_pose.yaw
                 )));
             }
+            layout
+                .check_free_point(s.target_pose.x, s.target_pose.y)
+                .map_err(|reason| Rejection::invalid(format!("steps[{i}].target_pose: {reason}")))?;
             (StepTarget::Pose(s.target_pose), s.target_pose)
         } else {
             let loc = layout.get(&s.location_id).ok_or_else(|| {
@@ -229,6 +307,29 @@ mod tests {
 
     fn g(edges: &[(&str, &[&str])]) -> BTreeMap<String, Vec<String>> {
         edges.iter().map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect())).collect()
+    }
+
+    #[test]
+    fn limits_name_the_field_and_shorten_keeps_logs_small() {
+        let limits =
+            RequestLimits { max_text_chars: 8, max_steps: 2, max_list_items: 1, max_step_duration_s: 60.0 };
+        let ok = TaskRequest::single("t1", "inspect", "s1", 10.0);
+        assert_eq!(check_limits(&ok, &limits), Ok(()));
+        let long_id = TaskRequest::single("t123456789", "inspect", "s1", 10.0);
+        assert!(check_limits(&long_id, &limits).unwrap_err().message.starts_with("task_id: 10 characters"));
+        let slow = TaskRequest::single("t1", "inspect", "s1", 61.0);
+        assert!(check_limits(&slow, &limits)
+            .unwrap_err()
+            .message
+            .starts_with("steps[0].expected_duration_s"));
+        let mut deps = ok.clone();
+        deps.depends_on = vec!["a".into(), "b".into()];
+        assert!(check_limits(&deps, &limits).unwrap_err().message.starts_with("depends_on: 2 entries"));
+        let mut params = ok.clone();
+        params.steps[0].parameters = vec![("k".into(), "a very long value".into())];
+        assert!(check_limits(&params, &limits).unwrap_err().message.starts_with("steps[0].parameters['k']"));
+        assert_eq!(shorten("abc", 3), "abc");
+        assert_eq!(shorten("abcdef", 3), "abc… (6 characters)");
     }
 
     #[test]
