@@ -1,15 +1,4 @@
-//! ROS-free core of the `maintenance_dispatcher` node: bearing envelope diagnostics,
-//! thermal / lubrication / fatigue / drag monitors, Bayesian remaining-useful-life
-//! forecasting and zero-downtime work-order planning; or, as the baseline to compare
-//! against, reactive (run-to-failure) repair orders for machines that broke down.
-//!
-//! The r2r adapter converts `MachineTelemetry` into [`Telemetry`], calls
-//! [`MaintenanceDispatcher::process`], publishes [`MaintenanceDispatcher::machine_health`]
-//! periodically, calls [`MaintenanceDispatcher::plan`] with the stations' production
-//! forecasts, sends new [`WorkOrder`]s as TaskRequests, and feeds the coordinator's
-//! progress back through [`MaintenanceDispatcher::apply_work_order_event`]. Stations
-//! reported down go to [`MaintenanceDispatcher::set_machine_down`] (used by the reactive policy).
-//! Time is always passed in (message stamps or the node clock).
+#![doc = include_str!("../README.md")]
 
 pub mod bearing;
 pub mod condition;
