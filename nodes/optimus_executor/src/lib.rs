@@ -1,10 +1,4 @@
-//! ROS-free core of optimus_executor: one robot's ExecuteTask state machine, a
-//! pure-pursuit follower for the holonomic base with laser-based local avoidance, and
-//! the low-battery policy.
-//!
-//! Nothing here reads the wall clock or does I/O: every call takes the time in seconds
-//! (ROS time, so sim time under the twin) and the same calls give the same actions.
-//! The r2r adapter maps ROS events to [`Input`]s and carries out the [`Action`]s.
+#![doc = include_str!("../README.md")]
 
 pub mod avoidance;
 pub mod battery;
