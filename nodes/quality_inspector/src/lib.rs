@@ -1,10 +1,4 @@
-//! quality_inspector: classical machine-vision quality control of parts at inspection
-//! stations, ROS-free. Per station: register the part to its fiducials (ECC fallback),
-//! compare it with a taught reference for scratches, pits and contamination, find
-//! thermal hotspots, check fastening torque-angle traces against a learned envelope,
-//! and assemble the verdict with the correction a failure calls for.
-//!
-//! The r2r node (`src/main.rs`, feature `ros`) is a thin adapter over [`Inspector`].
+#![doc = include_str!("../README.md")]
 
 pub mod config;
 pub mod debug;
