@@ -1,16 +1,4 @@
-//! ROS-free core of the `shared_mapper` node: one shared occupancy grid of the factory
-//! floor, fed by every robot's laser scans, plus path queries and fleet traffic
-//! deconfliction on top of it. The r2r adapter converts messages to these types and
-//! back; everything here builds and tests without ROS.
-//!
-//! Data flow: [`layout::Layout`] -> [`map::OccupancyMap`] (prior) <- scans
-//! ([`map::OccupancyMap::fuse_scan`]) and offline patches
-//! ([`map::OccupancyMap::merge_patch`]) -> [`costmap::CostMap`] (inflation) ->
-//! [`planner::GridPlanner`] (single paths) and [`traffic::TrafficGrid`] ->
-//! [`traffic::FleetPlanner`] (timed, conflict-free fleet paths).
-//!
-//! Units: metres, radians, seconds (ROS time, always passed in; nothing here reads a
-//! clock). Frames: REP-103 `map`.
+#![doc = include_str!("../README.md")]
 
 pub mod costmap;
 pub mod grid;
