@@ -312,9 +312,13 @@ async fn executor_runs_tasks_on_the_twin() {
     // (naming the field) logged: a NaN in a step's pose, and a goal for another robot.
     let mut not_me = goal("not_me_1", vec![navigate(pose(8.0, 4.0, 0.0))]);
     not_me.robot_id = "not_me".into();
+    let mut forever = navigate(pose(8.0, 4.0, 0.0));
+    forever.expected_duration_s = 1e300;
     for (bad, field) in [
         (goal("nan_1", vec![navigate(pose(f64::NAN, 4.0, 0.0))]), "steps[0].target_pose.position.x"),
         (not_me, "robot_id: goal is for \"not_me\""),
+        (goal("forever_1", vec![forever]), "steps[0].expected_duration_s"),
+        (goal("long_1", vec![navigate(pose(8.0, 4.0, 0.0)); 10_000]), "steps: 10000 steps"),
     ] {
         let task_id = bad.task.task_id.clone();
         let sent = client.send_goal_request(bad).expect("send goal");

@@ -20,7 +20,7 @@ use crate::error::{check, ConfigError};
 use crate::follower::{FollowStatus, Follower, FollowerConfig};
 use crate::geometry::{Point2, Pose2, Twist2};
 use crate::state::{RobotState, RobotStateKind};
-use crate::task::{is_charge_task, validate, Step, StepKind, TaskSpec};
+use crate::task::{is_charge_task, validate, Step, StepKind, TaskLimits, TaskSpec};
 
 /// Share of a step's progress given to getting there; the rest is the work there.
 const NAV_SHARE: f64 = 0.5;
@@ -62,6 +62,8 @@ pub struct ExecutorConfig {
     pub arm_enabled: bool,
     /// No ArmDone/ArmFailed within this: MANIPULATION_FAILED, s.
     pub arm_timeout_s: f64,
+    /// Bounds on one task (id length, steps, step duration).
+    pub limits: TaskLimits,
 }
 
 impl Default for ExecutorConfig {
@@ -86,6 +88,7 @@ impl Default for ExecutorConfig {
             error_hold_s: 5.0,
             arm_enabled: false,
             arm_timeout_s: 30.0,
+            limits: TaskLimits::default(),
         }
     }
 }
@@ -111,6 +114,10 @@ impl ExecutorConfig {
         check("feedback_period_s", c.feedback_period_s, c.feedback_period_s > 0.0, "must be > 0")?;
         check("error_hold_s", c.error_hold_s, c.error_hold_s >= 0.0, "must be >= 0")?;
         check("arm_timeout_s", c.arm_timeout_s, c.arm_timeout_s > 0.0, "must be > 0")?;
+        let l = &c.limits;
+        check("max_task_id_chars", l.max_task_id_chars as f64, l.max_task_id_chars >= 1, "must be >= 1")?;
+        check("max_steps", l.max_steps as f64, l.max_steps >= 1, "must be >= 1")?;
+        check("max_step_duration_s", l.max_step_duration_s, l.max_step_duration_s > 0.0, "must be > 0")?;
         Ok(())
     }
 }
@@ -384,7 +391,7 @@ impl Executor {
     /// robot and its steps are valid. A goal that fails them can never run, so the
     /// adapter rejects it at the action's goal response; the reason names the field.
     pub fn check_task(&self, spec: &TaskSpec) -> Result<(), Outcome> {
-        validate(spec, &self.robot_id).map(|_| ()).map_err(|e| Outcome {
+        validate(spec, &self.robot_id, &self.cfg.limits).map(|_| ()).map_err(|e| Outcome {
             code: ResultCode::Rejected,
             reason: e.reason,
             failed_step: e.step,
@@ -483,7 +490,7 @@ impl Executor {
             out.push(refuse(ResultCode::Rejected, 0, "busy".into()));
             return;
         }
-        let steps = match validate(&spec, &self.robot_id) {
+        let steps = match validate(&spec, &self.robot_id, &self.cfg.limits) {
             Ok(s) => s,
             Err(e) => {
                 out.push(refuse(ResultCode::Rejected, e.step, e.reason));

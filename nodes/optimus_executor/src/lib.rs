@@ -18,4 +18,4 @@ pub use executor::{
 pub use follower::{FollowStatus, Follower, FollowerConfig};
 pub use geometry::{wrap_angle, yaw_from_quaternion, Point2, Pose2, Twist2};
 pub use state::{RobotState, RobotStateKind};
-pub use task::{StepKind, StepSpec, TaskSpec};
+pub use task::{StepKind, StepSpec, TaskLimits, TaskSpec};

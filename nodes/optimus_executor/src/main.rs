@@ -33,7 +33,7 @@ use factory_node::{from_time_msg, header, msg_const, run_node, NodeContext, Node
 use futures::{FutureExt, StreamExt};
 use optimus_executor::{
     Action, ArmPosture, AvoidanceConfig, BatteryPolicy, ConfigError, Executor, ExecutorConfig,
-    FollowerConfig, Input, Outcome, Point2, Pose2, ResultCode, RobotStateKind,
+    FollowerConfig, Input, Outcome, Point2, Pose2, ResultCode, RobotStateKind, TaskLimits,
 };
 use ros_convert::RobotReadings;
 use serde::Deserialize;
@@ -67,10 +67,13 @@ struct Params {
     work_start_timeout_s: f64,  // no start_maintenance reply within this: TIMEOUT, s
     work_timeout_factor: f64,   // work must end within duration × factor + margin
     work_timeout_margin_s: f64,
-    charge_timeout_s: f64,  // limit of a charge step without expected_duration_s, s
-    feedback_period_s: f64, // action feedback period between phase changes, s
-    error_hold_s: f64,      // robot_status shows STATE_ERROR this long after a failure, s
-    arm: ArmParams,         // the arm planner for part-handling steps; off when arm.action is ""
+    charge_timeout_s: f64,    // limit of a charge step without expected_duration_s, s
+    feedback_period_s: f64,   // action feedback period between phase changes, s
+    error_hold_s: f64,        // robot_status shows STATE_ERROR this long after a failure, s
+    arm: ArmParams,           // the arm planner for part-handling steps; off when arm.action is ""
+    max_task_id_chars: usize, // a goal's task id at most this long, characters
+    max_steps: usize,         // a goal has at most this many steps
+    max_step_duration_s: f64, // a step's expected_duration_s at most this, s
 }
 
 /// `arm.*`: how part-handling steps (load_station, unload_station, move_material) use
@@ -125,6 +128,9 @@ impl Default for Params {
             feedback_period_s: core.feedback_period_s,
             error_hold_s: core.error_hold_s,
             arm: ArmParams::default(),
+            max_task_id_chars: core.limits.max_task_id_chars,
+            max_steps: core.limits.max_steps,
+            max_step_duration_s: core.limits.max_step_duration_s,
         }
     }
 }
@@ -147,6 +153,11 @@ impl Params {
             error_hold_s: self.error_hold_s,
             arm_enabled: !self.arm.action.is_empty(),
             arm_timeout_s: self.arm.timeout_s,
+            limits: TaskLimits {
+                max_task_id_chars: self.max_task_id_chars,
+                max_steps: self.max_steps,
+                max_step_duration_s: self.max_step_duration_s,
+            },
         }
     }
 }
@@ -160,6 +171,9 @@ impl Validate for Params {
         }
         check_range("status_rate_hz", self.status_rate_hz, 0.1, 100.0, "Hz")?;
         check_range("control_rate_hz", self.control_rate_hz, 1.0, 200.0, "Hz")?;
+        check_range("max_task_id_chars", self.max_task_id_chars, 1, 65_536, "characters")?;
+        check_range("max_steps", self.max_steps, 1, 10_000, "steps")?;
+        check_range("max_step_duration_s", self.max_step_duration_s, 1.0, 7.0 * 86_400.0, "s")?;
         check_range("max_retries", self.max_retries, 0, 100, "attempts")?;
         if !self.arm.action.is_empty() {
             check_not_empty("arm.group", &self.arm.group)?;

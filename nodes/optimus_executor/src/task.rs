@@ -116,11 +116,43 @@ pub struct Invalid {
     pub reason: String,
 }
 
+/// Bounds on one task, so that a goal from anywhere on the graph costs bounded memory and
+/// time (a 1e300 s step kept the robot dwelling for ever).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TaskLimits {
+    /// Longest task id, characters.
+    pub max_task_id_chars: usize,
+    /// Most steps in one task.
+    pub max_steps: usize,
+    /// Longest expected duration of one step, s.
+    pub max_step_duration_s: f64,
+}
+
+impl Default for TaskLimits {
+    fn default() -> Self {
+        TaskLimits { max_task_id_chars: 128, max_steps: 64, max_step_duration_s: 28_800.0 }
+    }
+}
+
 /// Validates a task; the reason names the offending field as in the message
 /// (`steps[1].machine_id`), so the caller can fix exactly that.
-pub fn validate(spec: &TaskSpec, robot_id: &str) -> Result<Vec<Step>, Invalid> {
+pub fn validate(spec: &TaskSpec, robot_id: &str, limits: &TaskLimits) -> Result<Vec<Step>, Invalid> {
     let invalid =
         |step: usize, reason: String| Invalid { step: u32::try_from(step).unwrap_or(u32::MAX), reason };
+    let id_chars = spec.task_id.chars().count();
+    if id_chars > limits.max_task_id_chars {
+        return Err(invalid(
+            0,
+            format!("task_id: {id_chars} characters, at most {} allowed", limits.max_task_id_chars),
+        ));
+    }
+    if spec.steps.len() > limits.max_steps {
+        return Err(invalid(
+            0,
+            format!("steps: {} steps, at most {} allowed", spec.steps.len(), limits.max_steps),
+        ));
+    }
     if !spec.robot_id.is_empty() && spec.robot_id != robot_id {
         return Err(invalid(
             0,
@@ -147,10 +179,16 @@ pub fn validate(spec: &TaskSpec, robot_id: &str) -> Result<Vec<Step>, Invalid> {
             }
             Some(g) => g,
         };
-        if !(s.expected_duration_s.is_finite() && s.expected_duration_s >= 0.0) {
+        if !(s.expected_duration_s.is_finite()
+            && s.expected_duration_s >= 0.0
+            && s.expected_duration_s <= limits.max_step_duration_s)
+        {
             return Err(invalid(
                 i,
-                format!("steps[{i}].expected_duration_s: {} must be finite and >= 0", s.expected_duration_s),
+                format!(
+                    "steps[{i}].expected_duration_s: {} must be within [0, {}] s",
+                    s.expected_duration_s, limits.max_step_duration_s
+                ),
             ));
         }
         if kind.maintenance_action().is_some() {
@@ -188,6 +226,21 @@ pub fn is_charge_task(steps: &[Step]) -> bool {
 mod tests {
     use super::*;
 
+    #[test]
+    fn limits_bound_id_steps_and_durations() {
+        let limits = TaskLimits { max_task_id_chars: 4, max_steps: 2, max_step_duration_s: 60.0 };
+        let mut spec =
+            TaskSpec { task_id: "t1".into(), robot_id: String::new(), steps: vec![step("navigate")] };
+        assert!(validate(&spec, "r", &limits).is_ok());
+        spec.steps[0].expected_duration_s = 61.0;
+        let e = validate(&spec, "r", &limits).unwrap_err();
+        assert!(e.reason.starts_with("steps[0].expected_duration_s: 61 must be within [0, 60] s"), "{e:?}");
+        spec.steps = vec![step("navigate"); 3];
+        assert_eq!(validate(&spec, "r", &limits).unwrap_err().reason, "steps: 3 steps, at most 2 allowed");
+        spec.task_id = "t12345".into();
+        assert!(validate(&spec, "r", &limits).unwrap_err().reason.starts_with("task_id: 6 characters"));
+    }
+
     fn step(kind: &str) -> StepSpec {
         StepSpec {
             kind: kind.into(),
@@ -209,7 +262,9 @@ mod tests {
     #[test]
     fn rejections_name_the_field() {
         let t = |steps: Vec<StepSpec>| TaskSpec { task_id: "t".into(), robot_id: String::new(), steps };
-        let reason = |spec: &TaskSpec| validate(spec, "optimus_1").err().map(|e| (e.step, e.reason));
+        let reason = |spec: &TaskSpec| {
+            validate(spec, "optimus_1", &TaskLimits::default()).err().map(|e| (e.step, e.reason))
+        };
         assert!(reason(&t(vec![])).is_some_and(|r| r.1.starts_with("steps:")));
         assert!(reason(&t(vec![step("inspect"), step("weld")]))
             .is_some_and(|r| r.0 == 1 && r.1.contains("steps[1].kind")));
@@ -236,8 +291,8 @@ mod tests {
     fn charge_task_detection() {
         let spec =
             TaskSpec { steps: vec![step("navigate"), step("charge"), step("repair")], ..TaskSpec::default() };
-        assert!(validate(&spec, "r").is_ok_and(|s| is_charge_task(&s)));
+        assert!(validate(&spec, "r", &TaskLimits::default()).is_ok_and(|s| is_charge_task(&s)));
         let spec = TaskSpec { steps: vec![step("repair"), step("charge")], ..TaskSpec::default() };
-        assert!(validate(&spec, "r").is_ok_and(|s| !is_charge_task(&s)));
+        assert!(validate(&spec, "r", &TaskLimits::default()).is_ok_and(|s| !is_charge_task(&s)));
     }
 }
