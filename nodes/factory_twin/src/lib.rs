@@ -1,22 +1,4 @@
-//! ROS-free simulation core of the factory digital twin (issue 3).
-//!
-//! [`World`] owns the floor (occupancy grid, laser ray-casting), the robots (holonomic
-//! base, battery, arm, scanner), the production line (stations, buffers, batches), the
-//! machines (components with seeded fault growth, temperature, motor current,
-//! vibration) and the site energy (solar, tariff, storage). It advances only by
-//! [`World::step`]: same seed + same config + same calls = same world.
-//!
-//! Units: metres, seconds, radians, kelvin, amperes, watts (robots) / kilowatts (site),
-//! watt-hours (robot batteries) / kilowatt-hours (site). Frames follow REP-103.
-//!
-//! ```no_run
-//! use factory_twin::{World, Twist2};
-//! let mut world = World::load("config/factory.yaml")?;
-//! world.set_cmd_vel("optimus_1", Twist2::new(0.5, 0.0, 0.1))?;
-//! let out = world.step(0.02)?;
-//! for s in &out.scans { let _ = (&world.robots()[s.robot], &s.scan.ranges); }
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+#![doc = include_str!("../README.md")]
 
 pub mod arm;
 pub mod battery;
