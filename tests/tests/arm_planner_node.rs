@@ -208,6 +208,33 @@ async fn plans_and_executes_the_left_arm() {
     assert_eq!(blocked.error_code, PlanArmMotion::Result::GOAL_IN_COLLISION as u8, "{blocked:?}\n{}", logs());
     assert!(planner.log().contains("table"), "scene change not logged\n{}", logs());
 
+    // An absurd object attached to the tool is refused naming the size, and does not
+    // block the arm: with the table removed, the same goal plans again.
+    let remove = CollisionObject { operation: CollisionObject::OP_REMOVE as u8, ..table.clone() };
+    let huge = CollisionObject {
+        header: r2r::std_msgs::msg::Header { frame_id: "torso".into(), ..Default::default() },
+        id: "huge".into(),
+        operation: CollisionObject::OP_ATTACH as u8,
+        attach_link: "left_tool0".into(),
+        shape: CollisionObject::SHAPE_BOX as u8,
+        dimensions: vec![1e300, 0.1, 0.1],
+        pose: table.pose.clone(),
+        ..CollisionObject::default()
+    };
+    let mut cleared = None;
+    for _ in 0..50 {
+        scene_pub.publish(&remove).expect("publish scene");
+        scene_pub.publish(&huge).expect("publish scene");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let refused = planner.log().contains("`huge` refused: dimensions: the object is 1e300 m across");
+        let result = run_goal(&client, joint_goal(&TARGET, false), &logs).await;
+        if refused && result.error_code == PlanArmMotion::Result::SUCCESS as u8 {
+            cleared = Some(result);
+            break;
+        }
+    }
+    assert!(cleared.is_some(), "the huge object was not refused, or it blocked the arm\n{}", logs());
+
     stop.store(true, Ordering::Relaxed);
     let _ = publisher.await;
 

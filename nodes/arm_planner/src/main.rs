@@ -68,6 +68,7 @@ struct Params {
     cartesian_step_rad: f64,           // Cartesian interpolation step, rad
     cartesian_max_joint_step_rad: f64, // larger joint jumps break a Cartesian line, rad
     joint_state_timeout_s: f64,        // goals need joint_states newer than this, s (0 = any age)
+    max_object_size_m: f64,            // a planning_scene object larger than this across is refused, m
 }
 
 impl Default for Params {
@@ -99,6 +100,7 @@ impl Default for Params {
             cartesian_step_rad: core.cartesian_step_rad,
             cartesian_max_joint_step_rad: core.cartesian_max_joint_step_rad,
             joint_state_timeout_s: 2.0,
+            max_object_size_m: 10.0,
         }
     }
 }
@@ -145,7 +147,8 @@ impl Validate for Params {
         check_range("cartesian_step_m", self.cartesian_step_m, 1e-4, 0.5, "m")?;
         check_range("cartesian_step_rad", self.cartesian_step_rad, 1e-4, 1.0, "rad")?;
         check_range("cartesian_max_joint_step_rad", self.cartesian_max_joint_step_rad, 1e-3, 3.2, "rad")?;
-        check_range("joint_state_timeout_s", self.joint_state_timeout_s, 0.0, 3600.0, "s")
+        check_range("joint_state_timeout_s", self.joint_state_timeout_s, 0.0, 3600.0, "s")?;
+        check_range("max_object_size_m", self.max_object_size_m, 0.01, 1000.0, "m")
     }
 }
 
@@ -212,6 +215,7 @@ struct PlannerNode {
     seen: Vec<bool>,
     last_state: Option<Stamp>,
     joint_state_timeout_s: f64,
+    max_object_size_m: f64,
     scene: PlanningScene,
     resolver: MeshResolver,
     queue: VecDeque<PendingGoal>,
@@ -273,6 +277,7 @@ fn setup(ctx: &mut NodeContext, p: Params) -> Result<impl Future<Output = Result
         seen: vec![false; model.joints.len()],
         last_state: None,
         joint_state_timeout_s: p.joint_state_timeout_s,
+        max_object_size_m: p.max_object_size_m,
         scene: PlanningScene::default(),
         resolver: MeshResolver::from_env(mesh_root, urdf_path.parent().map(PathBuf::from)),
         queue: VecDeque::new(),
@@ -366,7 +371,7 @@ impl PlannerNode {
                 .ok_or_else(|| format!("unknown frame `{}`", msg.header.frame_id))?;
             let pose = ros_convert::pose_from_msg(&msg.pose)
                 .ok_or("pose is not finite or its quaternion is not unit")?;
-            let shape = ros_convert::object_shape(msg, &node.resolver)?;
+            let shape = ros_convert::object_shape(msg, &node.resolver, node.max_object_size_m)?;
             Ok(SceneObject {
                 id: msg.id.clone(),
                 shape,

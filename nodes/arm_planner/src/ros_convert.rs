@@ -132,7 +132,13 @@ pub fn pose_from_msg(p: &Pose) -> Option<Isometry3<f64>> {
 }
 
 /// The shape a CollisionObject describes, loading its mesh when it has one.
-pub fn object_shape(msg: &CollisionObject, resolver: &MeshResolver) -> Result<ObjectShape, String> {
+/// The shape of a planning-scene object; no side of it may exceed `max_size_m` (an
+/// absurd size, e.g. a 1e300 m box attached to the tool, would block every plan).
+pub fn object_shape(
+    msg: &CollisionObject,
+    resolver: &MeshResolver,
+    max_size_m: f64,
+) -> Result<ObjectShape, String> {
     let d = &msg.dimensions;
     let need = |n: usize, what: &str| -> Result<(), String> {
         if d.len() == n {
@@ -170,6 +176,19 @@ pub fn object_shape(msg: &CollisionObject, resolver: &MeshResolver) -> Result<Ob
         other => return Err(format!("unknown shape {other}")),
     };
     shape.validate()?;
+    let size = match &shape {
+        ObjectShape::Box { size } => size.max(),
+        ObjectShape::Cylinder { height, radius } => height.max(2.0 * radius),
+        ObjectShape::Sphere { radius } => 2.0 * radius,
+        ObjectShape::Mesh { mesh } => f64::from(mesh.extent().max()),
+    };
+    if !(size <= max_size_m) {
+        // {:e} keeps an absurd size short (1e300, not 301 digits).
+        let shown = if size.abs() < 1e6 { format!("{size:.3}") } else { format!("{size:e}") };
+        return Err(format!(
+            "dimensions: the object is {shown} m across, at most {max_size_m} m allowed (max_object_size_m)"
+        ));
+    }
     Ok(shape)
 }
 
@@ -240,16 +259,20 @@ mod tests {
             dimensions: vec![0.1, 0.2, 0.3],
             ..Default::default()
         };
-        assert!(matches!(object_shape(&msg, &resolver), Ok(ObjectShape::Box { .. })));
+        assert!(matches!(object_shape(&msg, &resolver, 10.0), Ok(ObjectShape::Box { .. })));
         msg.dimensions = vec![0.1, 0.2];
-        assert!(object_shape(&msg, &resolver).expect_err("two dims").contains("3 dimensions"));
+        assert!(object_shape(&msg, &resolver, 10.0).expect_err("two dims").contains("3 dimensions"));
         msg.shape = SHAPE_SPHERE;
         msg.dimensions = vec![-1.0];
-        assert!(object_shape(&msg, &resolver).is_err(), "negative radius");
+        assert!(object_shape(&msg, &resolver, 10.0).is_err(), "negative radius");
         msg.shape = SHAPE_MESH;
         msg.dimensions = vec![];
         msg.mesh_uri = "package://nowhere/part.stl".into();
-        assert!(object_shape(&msg, &resolver).expect_err("missing mesh").contains("part.stl"));
+        assert!(object_shape(&msg, &resolver, 10.0).expect_err("missing mesh").contains("part.stl"));
+        msg.shape = SHAPE_BOX;
+        msg.dimensions = vec![1e300, 0.1, 0.1];
+        let huge = object_shape(&msg, &resolver, 10.0).expect_err("huge box");
+        assert!(huge.contains("at most 10 m allowed (max_object_size_m)"), "{huge}");
     }
 
     #[test]
