@@ -129,5 +129,17 @@ fi
 if ! command -v cargo >/dev/null 2>&1; then
   say "cargo not found: installing the Rust toolchain with rustup"
   curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal >/dev/null
+  # shellcheck disable=SC1091
+  . "$HOME/.cargo/env"
+fi
+# The test command's gates need rustfmt and clippy (not in rustup's minimal profile).
+if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+  if command -v rustup >/dev/null 2>&1; then
+    say "adding rustfmt and clippy to the Rust toolchain"
+    rustup component add rustfmt clippy >/dev/null
+  else
+    say "cargo fmt or cargo clippy is missing and there is no rustup to add them"
+    exit 1
+  fi
 fi
 say "ready: source $ENV_FILE"

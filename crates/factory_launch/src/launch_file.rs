@@ -549,7 +549,10 @@ mod tests {
                </launch>"#,
         );
         let nodes = load(&main, &[]).unwrap();
-        assert_eq!(nodes[0].inline_params_yaml(&nodes[0].params), "/**:\n  ros__parameters:\n    inject_faults: ''\n");
+        assert_eq!(
+            nodes[0].inline_params_yaml(&nodes[0].params),
+            "/**:\n  ros__parameters:\n    inject_faults: ''\n"
+        );
         let nodes = load(&main, &[("faults".into(), "m/c ball".into())]).unwrap();
         assert_eq!(
             nodes[0].inline_params_yaml(&nodes[0].params),

@@ -64,7 +64,8 @@ fn nodes_get_their_ros_args_and_stop_cleanly_on_sigint() {
         .collect();
     assert_eq!(recorded.len(), 2, "both nodes started once");
     let params_file = dir.join("log/params/robot_1_exec_0.yaml");
-    let expected = format!("--ros-args -r __node:=exec -r __ns:=/robot_1 --params-file {}", params_file.display());
+    let expected =
+        format!("--ros-args -r __node:=exec -r __ns:=/robot_1 --params-file {}", params_file.display());
     assert!(recorded.iter().any(|a| a.trim() == expected), "{recorded:?}");
     assert_eq!(
         std::fs::read_to_string(&params_file).unwrap(),

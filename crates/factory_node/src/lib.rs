@@ -3,10 +3,10 @@
 pub mod clock;
 pub mod diagnostics;
 pub mod lifecycle;
-pub mod param_table;
-pub mod params;
 #[cfg(feature = "ros")]
 mod param_services;
+pub mod param_table;
+pub mod params;
 #[cfg(feature = "ros")]
 mod ros;
 

@@ -292,9 +292,13 @@ fn collect_node_entries(
             Value::String(k) => k,
             other => return Err(format!("node names must be strings, found {}", describe(&other))),
         };
-        let name = if prefix.is_empty() { key.clone() } else { format!("{prefix}/{}", key.trim_start_matches('/')) };
+        let name =
+            if prefix.is_empty() { key.clone() } else { format!("{prefix}/{}", key.trim_start_matches('/')) };
         let Value::Mapping(mut entry) = value else {
-            return Err(format!("entry '{name}' must be a map holding ros__parameters, found {}", describe(&value)));
+            return Err(format!(
+                "entry '{name}' must be a map holding ros__parameters, found {}",
+                describe(&value)
+            ));
         };
         match entry.remove("ros__parameters") {
             Some(Value::Mapping(params)) => into.push((name.clone(), params)),
@@ -696,12 +700,14 @@ mod tests {
             let path = entry.expect("entry").path();
             let Some(node) = path.file_stem().and_then(|s| s.to_str()) else { continue };
             let text = std::fs::read_to_string(&path).expect("read");
-            if path.extension().and_then(|e| e.to_str()) != Some("yaml") || !text.contains("ros__parameters") {
+            if path.extension().and_then(|e| e.to_str()) != Some("yaml") || !text.contains("ros__parameters")
+            {
                 continue; // the factory layout, not a params file
             }
             let root: Value = serde_yaml::from_str(&text).expect("yaml");
             let mut found = Vec::new();
-            collect_node_entries(root.as_mapping().cloned().unwrap_or_default(), "", &mut found).expect("layout");
+            collect_node_entries(root.as_mapping().cloned().unwrap_or_default(), "", &mut found)
+                .expect("layout");
             for namespace in ["", "/optimus_3"] {
                 let fqn = fully_qualified_name(namespace, node);
                 assert!(

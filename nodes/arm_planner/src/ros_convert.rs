@@ -182,7 +182,8 @@ pub fn object_shape(
         ObjectShape::Sphere { radius } => 2.0 * radius,
         ObjectShape::Mesh { mesh } => f64::from(mesh.extent().max()),
     };
-    if !(size <= max_size_m) {
+    // NaN sizes were refused by validate() above.
+    if size > max_size_m {
         // {:e} keeps an absurd size short (1e300, not 301 digits).
         let shown = if size.abs() < 1e6 { format!("{size:.3}") } else { format!("{size:e}") };
         return Err(format!(

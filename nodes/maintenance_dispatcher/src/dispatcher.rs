@@ -378,7 +378,7 @@ impl MaintenanceDispatcher {
     /// Plans work orders for every component that needs work, choosing windows from
     /// each machine's production forecast (a missing forecast counts as producing
     /// throughout). Returns the orders created or re-planned in this call.
-    /// Under the reactive policy only breakdowns get orders (see [`Self::plan_reactive`]).
+    /// Under the reactive policy only breakdowns get orders (`plan_reactive`).
     pub fn plan(&mut self, now_s: f64, forecasts: &BTreeMap<String, ProductionForecast>) -> Vec<WorkOrder> {
         if self.config.policy == MaintenancePolicy::Reactive {
             return self.plan_reactive(now_s, forecasts);
