@@ -109,6 +109,30 @@ impl Drop for NodeProcess {
     }
 }
 
+/// Runs the rclpy peer `tests/python/<script>` with `args` and asserts that it printed
+/// `expected_checks` check lines ("ok ..." or "FAIL ..."), all "ok", and exited 0;
+/// `node` is the Rust node under test, whose log goes into the failure message.
+pub fn run_rclpy_peer(script: &str, args: &[&str], expected_checks: usize, node: &NodeProcess) {
+    let script = repo_root().join("tests/python").join(script);
+    // `python3` of the ROS prefix (first on PATH after sourcing .ros/env.sh) has rclpy.
+    let out = Command::new("python3").arg(&script).args(args).output().expect("run the rclpy peer");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let checks: Vec<&str> =
+        stdout.lines().filter(|l| l.starts_with("ok ") || l.starts_with("FAIL ")).collect();
+    assert_eq!(
+        checks.len(),
+        expected_checks,
+        "the peer ran every check:\n{stdout}\n{stderr}\nnode log:\n{}",
+        node.log()
+    );
+    assert!(
+        out.status.success() && checks.iter().all(|l| l.starts_with("ok ")),
+        "rclpy peer failed:\n{stdout}\n{stderr}\nnode log:\n{}",
+        node.log()
+    );
+}
+
 /// Runs a workspace binary to completion (for start-up failures), returning its exit
 /// status and everything it printed.
 pub fn run_to_exit(bin: &str, args: &[&str], timeout: Duration) -> (Option<i32>, String) {
