@@ -34,9 +34,8 @@ pub(crate) struct ParamServices {
 impl ParamServices {
     pub(crate) fn create(node: &mut r2r::Node) -> Result<ParamServices, NodeError> {
         let qos = QosProfile::services_default;
-        // /parameter_events is transient local in rclcpp, so a late subscriber gets the
-        // node's "new parameters" event.
-        let events_qos = QosProfile::default().keep_last(1000).transient_local();
+        // rmw_qos_profile_parameter_events: keep last 1000, reliable, volatile.
+        let events_qos = QosProfile::default().keep_last(1000);
         Ok(ParamServices {
             list: Box::new(node.create_service::<ListParameters::Service>("~/list_parameters", qos())?),
             get: Box::new(node.create_service::<GetParameters::Service>("~/get_parameters", qos())?),
