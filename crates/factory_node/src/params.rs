@@ -1,10 +1,10 @@
 //! Typed node parameters from ROS 2 params files and `--ros-args -p` overrides.
 //!
 //! A node declares one struct of parameters (serde, with defaults) and a [`Validate`]
-//! impl. [`load_params`] builds it the way rcl would: every `--params-file` in order
-//! (entries keyed by `/**`, the node name or its fully qualified name, each holding
-//! `ros__parameters`), then every `-p name:=value` override. Values are parsed as YAML,
-//! as rcl does, and dotted names address nested maps (`limits.max_speed`).
+//! impl. [`load_params`] builds it the way rclcpp would: every `--params-file` in order
+//! (entries keyed by node-name patterns such as `/**`, `/**/name` or `/ns/name`, each
+//! holding `ros__parameters`), then every `-p name:=value` override. Values are parsed as
+//! YAML, as rcl does, and dotted names address nested maps (`limits.max_speed`).
 //!
 //! Errors name the key, the bad value and what is allowed, so a roboticist can fix a
 //! launch file without reading the source. This module needs no ROS installation.
