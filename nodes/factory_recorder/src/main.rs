@@ -434,6 +434,12 @@ impl Recorder {
                 }
             }
         }
+        if report.summary.robots.is_empty() {
+            log_warn!(
+                &self.logger,
+                "no robot reported on robot_status during the run: did the executors start?"
+            );
+        }
         let _guard = self.report_lock.lock().unwrap_or_else(PoisonError::into_inner);
         match report.write(&self.output_dir) {
             Ok(files) => log_info!(

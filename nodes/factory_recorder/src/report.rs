@@ -381,6 +381,19 @@ impl Report {
             clock_text(s.at_s),
             s.at_s
         );
+        // Missing sources first: a fleet that never reported shows as "no data" in the
+        // table, which reads like a quiet run rather than robots that never started.
+        let missing: Vec<&str> = [
+            (s.robots.is_empty(), "no robot reported (`robot_status`): no executor ran"),
+            (s.stations.is_empty(), "no station state was received (`station_states`): no line ran"),
+        ]
+        .into_iter()
+        .filter_map(|(missing, what)| missing.then_some(what))
+        .collect();
+        for what in missing {
+            let _ =
+                writeln!(md, "> **Warning:** {what}; the figures that depend on it are missing, not zero.\n");
+        }
         self.headline(&mut md);
         self.throughput_section(&mut md, plots);
         self.stations_section(&mut md, plots);
@@ -1017,6 +1030,8 @@ mod tests {
         assert!(md.contains("No station states were received"));
         assert!(md.contains("No energy state was received"));
         assert!(md.contains("No robot status was received"));
+        assert!(md.contains("> **Warning:** no robot reported (`robot_status`)"), "{md}");
+        assert!(md.contains("> **Warning:** no station state was received"), "{md}");
         assert!(!md.contains("!["), "no images without data");
         let _ = std::fs::remove_dir_all(&dir);
     }
