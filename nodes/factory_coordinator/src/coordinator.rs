@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::assignment::{solve_exact, solve_greedy, CostMatrix, INFEASIBLE};
 use crate::config::{AssignmentMode, ConfigError, CoordinatorConfig};
-use crate::fleet::{FleetError, FleetRegistry, HeartbeatChange, RobotHeartbeat, RobotRecord, RobotState};
+use crate::fleet::{FleetError, FleetRegistry, HeartbeatChange, RobotHeartbeat, RobotRecord, RobotStateKind};
 use crate::kpi::{CoordinatorKpis, KpiTracker};
 use crate::layout::{FactorySetup, Layout, LocationKind, Pose2};
 use crate::task::{Origin, Priority, StepKind, StepTarget, TaskRequest, TaskSpec, TaskStep, TaskType};
@@ -689,7 +689,7 @@ impl Coordinator {
             .filter(|r| {
                 let parks = parking.contains_key(&r.id);
                 !r.lost
-                    && (r.state == RobotState::Idle || (parks && r.state == RobotState::Navigating))
+                    && (r.state == RobotStateKind::Idle || (parks && r.state == RobotStateKind::Navigating))
                     && (parks || !busy.contains(&r.id))
             })
             .cloned()
@@ -872,7 +872,7 @@ impl Coordinator {
         let idle_away = !holds_task
             && self.fleet.get(robot_id).is_some_and(|r| {
                 !r.lost
-                    && r.state == RobotState::Idle
+                    && r.state == RobotStateKind::Idle
                     && self
                         .park_poses
                         .get(robot_id)
@@ -1177,7 +1177,7 @@ impl Coordinator {
                 !self.fleet.iter().any(|o| {
                     !o.lost
                         && o.id != robot.id
-                        && o.state == RobotState::Charging
+                        && o.state == RobotStateKind::Charging
                         && o.pose.distance_to(&c.pose) <= r
                 })
             })
@@ -1291,7 +1291,7 @@ mod tests {
         c
     }
 
-    fn beat(c: &mut Coordinator, id: &str, pose: Pose2, state: RobotState, now_s: f64) {
+    fn beat(c: &mut Coordinator, id: &str, pose: Pose2, state: RobotStateKind, now_s: f64) {
         let hb = RobotHeartbeat { state, ..RobotHeartbeat::idle(id, pose, 0.9, &["navigation"]) };
         if let Err(e) = c.on_heartbeat(&hb, now_s) {
             panic!("heartbeat rejected: {e}");
@@ -1309,7 +1309,7 @@ mod tests {
     /// r1 idles at the station from t = 0 and gets its park task at t = 20 (the default delay).
     fn parked_r1(mode: AssignmentMode) -> (Coordinator, String) {
         let mut c = coordinator(CoordinatorConfig { mode, ..Default::default() });
-        beat(&mut c, "r1", AT_STATION, RobotState::Idle, 0.0);
+        beat(&mut c, "r1", AT_STATION, RobotStateKind::Idle, 0.0);
         assert!(parks(&c.plan(0.0), &c).is_empty());
         let plan = c.plan(20.0);
         let p = parks(&plan, &c);
@@ -1320,9 +1320,9 @@ mod tests {
     #[test]
     fn idle_robot_away_from_its_park_pose_gets_one_park_task_after_the_delay() {
         let mut c = coordinator(CoordinatorConfig::default());
-        beat(&mut c, "r1", AT_STATION, RobotState::Idle, 0.0);
+        beat(&mut c, "r1", AT_STATION, RobotStateKind::Idle, 0.0);
         assert!(c.plan(0.0).assignments.is_empty());
-        beat(&mut c, "r1", AT_STATION, RobotState::Idle, 10.0);
+        beat(&mut c, "r1", AT_STATION, RobotStateKind::Idle, 10.0);
         assert!(c.plan(19.9).assignments.is_empty(), "not before park_after_idle_s");
         let plan = c.plan(20.0);
         let p = parks(&plan, &c);
@@ -1340,14 +1340,14 @@ mod tests {
         assert_eq!(rec.spec.to_request().task_type, "navigate");
 
         // Still idle at the station (goal not started yet), then on its way: no second one.
-        beat(&mut c, "r1", AT_STATION, RobotState::Idle, 21.0);
+        beat(&mut c, "r1", AT_STATION, RobotStateKind::Idle, 21.0);
         assert!(c.plan(40.0).assignments.is_empty(), "one park task at a time");
         assert!(c.on_task_started(park_id, "r1", 41.0));
-        beat(&mut c, "r1", Pose2::new(5.0, 0.0, 0.0), RobotState::Navigating, 42.0);
+        beat(&mut c, "r1", Pose2::new(5.0, 0.0, 0.0), RobotStateKind::Navigating, 42.0);
         assert!(c.plan(60.0).assignments.is_empty());
         let ev = c.on_task_result(park_id, "r1", TaskOutcome::Succeeded, 50.0);
         assert_eq!(ev, vec![CoordinatorEvent::TaskSucceeded { task_id: park_id.clone() }]);
-        beat(&mut c, "r1", PARK_R1, RobotState::Idle, 51.0);
+        beat(&mut c, "r1", PARK_R1, RobotStateKind::Idle, 51.0);
         assert!(c.plan(500.0).assignments.is_empty(), "parked: nothing more");
         assert_eq!(c.kpis(500.0).tasks_completed, 0, "parking is not counted as work");
         let q = c.queue_snapshot();
@@ -1357,20 +1357,20 @@ mod tests {
     #[test]
     fn robot_at_its_park_pose_or_charging_or_without_one_is_not_parked() {
         let mut c = coordinator(CoordinatorConfig::default());
-        beat(&mut c, "r1", Pose2::new(0.3, 0.2, 1.0), RobotState::Idle, 0.0);
-        beat(&mut c, "r2", AT_STATION, RobotState::Charging, 0.0);
-        beat(&mut c, "stranger", AT_STATION, RobotState::Idle, 0.0);
+        beat(&mut c, "r1", Pose2::new(0.3, 0.2, 1.0), RobotStateKind::Idle, 0.0);
+        beat(&mut c, "r2", AT_STATION, RobotStateKind::Charging, 0.0);
+        beat(&mut c, "stranger", AT_STATION, RobotStateKind::Idle, 0.0);
         c.plan(0.0);
         for t in [10.0, 20.0, 30.0] {
-            beat(&mut c, "r1", Pose2::new(0.3, 0.2, 1.0), RobotState::Idle, t);
-            beat(&mut c, "r2", AT_STATION, RobotState::Charging, t);
-            beat(&mut c, "stranger", AT_STATION, RobotState::Idle, t);
+            beat(&mut c, "r1", Pose2::new(0.3, 0.2, 1.0), RobotStateKind::Idle, t);
+            beat(&mut c, "r2", AT_STATION, RobotStateKind::Charging, t);
+            beat(&mut c, "stranger", AT_STATION, RobotStateKind::Idle, t);
         }
         let plan = c.plan(100.0);
         assert!(plan.assignments.is_empty(), "{plan:?}");
 
         // Once r2 has finished charging it idles away from its park pose like any robot.
-        beat(&mut c, "r2", AT_STATION, RobotState::Idle, 101.0);
+        beat(&mut c, "r2", AT_STATION, RobotStateKind::Idle, 101.0);
         assert!(c.plan(120.0).assignments.is_empty());
         let plan = c.plan(121.0);
         assert_eq!(parks(&plan, &c).iter().map(|p| p.1.as_str()).collect::<Vec<_>>(), ["r2"]);
@@ -1379,9 +1379,9 @@ mod tests {
     #[test]
     fn zero_delay_disables_parking() {
         let mut c = coordinator(CoordinatorConfig { park_after_idle_s: 0.0, ..Default::default() });
-        beat(&mut c, "r1", AT_STATION, RobotState::Idle, 0.0);
+        beat(&mut c, "r1", AT_STATION, RobotStateKind::Idle, 0.0);
         c.plan(0.0);
-        beat(&mut c, "r1", AT_STATION, RobotState::Idle, 900.0);
+        beat(&mut c, "r1", AT_STATION, RobotStateKind::Idle, 900.0);
         assert!(c.plan(1000.0).assignments.is_empty());
     }
 
@@ -1390,8 +1390,8 @@ mod tests {
         for mode in [AssignmentMode::Exact, AssignmentMode::Greedy] {
             let (mut c, park_id) = parked_r1(mode);
             assert!(c.on_task_started(&park_id, "r1", 20.5));
-            beat(&mut c, "r1", Pose2::new(5.0, 0.0, 0.0), RobotState::Navigating, 21.0);
-            beat(&mut c, "r2", PARK_R2, RobotState::Idle, 21.0);
+            beat(&mut c, "r1", Pose2::new(5.0, 0.0, 0.0), RobotStateKind::Navigating, 21.0);
+            beat(&mut c, "r2", PARK_R2, RobotStateKind::Idle, 21.0);
             if let Err(e) = c.submit(TaskRequest::single("t1", "inspect", "inspect", 30.0), 22.0) {
                 panic!("valid task: {e:?}");
             }
@@ -1419,14 +1419,14 @@ mod tests {
     fn first_come_nearest_lets_the_park_drive_finish() {
         let (mut c, park_id) = parked_r1(AssignmentMode::FirstComeNearest);
         assert!(c.on_task_started(&park_id, "r1", 20.5));
-        beat(&mut c, "r1", Pose2::new(5.0, 0.0, 0.0), RobotState::Navigating, 21.0);
+        beat(&mut c, "r1", Pose2::new(5.0, 0.0, 0.0), RobotStateKind::Navigating, 21.0);
         if let Err(e) = c.submit(TaskRequest::single("t1", "inspect", "inspect", 30.0), 22.0) {
             panic!("valid task: {e:?}");
         }
         let plan = c.plan(22.0);
         assert!(plan.cancellations.is_empty() && plan.assignments.is_empty(), "{plan:?}");
         c.on_task_result(&park_id, "r1", TaskOutcome::Succeeded, 27.0);
-        beat(&mut c, "r1", PARK_R1, RobotState::Idle, 27.5);
+        beat(&mut c, "r1", PARK_R1, RobotStateKind::Idle, 27.5);
         let plan = c.plan(28.0);
         assert_eq!(plan.assignments.len(), 1, "{plan:?}");
         assert_eq!(
@@ -1440,13 +1440,13 @@ mod tests {
         let (mut c, first) = parked_r1(AssignmentMode::Exact);
         let failed = || TaskOutcome::Failed { reason: "goal inside another robot".into() };
         c.on_task_result(&first, "r1", failed(), 30.0);
-        beat(&mut c, "r1", AT_STATION, RobotState::Idle, 30.0);
+        beat(&mut c, "r1", AT_STATION, RobotStateKind::Idle, 30.0);
         assert!(c.plan(49.9).assignments.is_empty());
         let plan = c.plan(50.0);
         let p = parks(&plan, &c);
         assert_eq!(p.len(), 1, "retried after park_after_idle_s: {plan:?}");
         c.on_task_result(&p[0].0, "r1", failed(), 55.0);
-        beat(&mut c, "r1", AT_STATION, RobotState::Idle, 55.0);
+        beat(&mut c, "r1", AT_STATION, RobotStateKind::Idle, 55.0);
         assert!(c.plan(94.9).assignments.is_empty(), "second failure in a row: twice the wait");
         assert_eq!(parks(&c.plan(95.0), &c).len(), 1);
     }

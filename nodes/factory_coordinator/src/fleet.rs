@@ -4,36 +4,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::layout::Pose2;
 
-/// RobotStatus.STATE_*.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RobotState {
-    Idle = 0,
-    Navigating = 1,
-    Manipulating = 2,
-    Working = 3,
-    Charging = 4,
-    Error = 5,
-    Offline = 6,
-}
-
-impl RobotState {
-    pub fn from_u8(v: u8) -> Option<Self> {
-        Some(match v {
-            0 => RobotState::Idle,
-            1 => RobotState::Navigating,
-            2 => RobotState::Manipulating,
-            3 => RobotState::Working,
-            4 => RobotState::Charging,
-            5 => RobotState::Error,
-            6 => RobotState::Offline,
-            _ => return None,
-        })
-    }
-
-    pub fn as_u8(&self) -> u8 {
-        *self as u8
-    }
-}
+/// RobotStatus.STATE_*: the factory's one definition (factory_types).
+pub use factory_types::RobotStateKind;
 
 /// One RobotStatus message, converted (yaw from the quaternion).
 #[derive(Debug, Clone, PartialEq)]
@@ -42,7 +14,7 @@ pub struct RobotHeartbeat {
     pub pose: Pose2,
     /// 0..1
     pub battery_soc: f64,
-    pub state: RobotState,
+    pub state: RobotStateKind,
     pub capabilities: Vec<String>,
     /// "" when idle.
     pub current_task_id: String,
@@ -54,7 +26,7 @@ impl RobotHeartbeat {
             robot_id: robot_id.to_string(),
             pose,
             battery_soc,
-            state: RobotState::Idle,
+            state: RobotStateKind::Idle,
             capabilities: capabilities.iter().map(|c| c.to_string()).collect(),
             current_task_id: String::new(),
         }
@@ -77,7 +49,7 @@ pub struct RobotRecord {
     pub pose: Pose2,
     pub battery_soc: f64,
     /// As last reported; `Offline` while lost.
-    pub state: RobotState,
+    pub state: RobotStateKind,
     pub capabilities: BTreeSet<String>,
     pub reported_task_id: String,
     /// Coordinator time the last heartbeat arrived, seconds.
@@ -154,7 +126,7 @@ impl FleetRegistry {
         for r in self.robots.values_mut() {
             if !r.lost && now_s - r.last_heartbeat_s > timeout_s {
                 r.lost = true;
-                r.state = RobotState::Offline;
+                r.state = RobotStateKind::Offline;
                 lost.push(r.id.clone());
             }
         }

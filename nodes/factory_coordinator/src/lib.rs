@@ -18,7 +18,7 @@ pub use coordinator::{
     TaskRecord, TaskState,
 };
 pub use energy::EnergyModel;
-pub use fleet::{FleetError, FleetRegistry, RobotHeartbeat, RobotRecord, RobotState};
+pub use fleet::{FleetError, FleetRegistry, RobotHeartbeat, RobotRecord, RobotStateKind};
 pub use kpi::{CoordinatorKpis, KpiTracker};
 pub use layout::{FactorySetup, Layout, LayoutError, Location, LocationKind, Pose2};
 pub use task::{

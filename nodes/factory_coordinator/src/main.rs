@@ -16,7 +16,7 @@ mod ros_convert;
 use factory_coordinator::validation::shorten;
 use factory_coordinator::{
     AssignmentMode, Coordinator, CoordinatorConfig, CoordinatorEvent, EnergyModel, FactorySetup, PlanOutcome,
-    RequestLimits, RobotState, TaskOutcome,
+    RequestLimits, RobotStateKind, TaskOutcome,
 };
 use factory_node::clock::Clock;
 use factory_node::diagnostics::{Diagnostics, Level, Status};
@@ -676,15 +676,15 @@ impl CoordinatorNode {
     }
 }
 
-fn state_name(state: RobotState) -> &'static str {
+fn state_name(state: RobotStateKind) -> &'static str {
     match state {
-        RobotState::Idle => "idle",
-        RobotState::Navigating => "navigating",
-        RobotState::Manipulating => "manipulating",
-        RobotState::Working => "working",
-        RobotState::Charging => "charging",
-        RobotState::Error => "error",
-        RobotState::Offline => "offline",
+        RobotStateKind::Idle => "idle",
+        RobotStateKind::Navigating => "navigating",
+        RobotStateKind::Manipulating => "manipulating",
+        RobotStateKind::Working => "working",
+        RobotStateKind::Charging => "charging",
+        RobotStateKind::Error => "error",
+        RobotStateKind::Offline => "offline",
     }
 }
 

@@ -2,7 +2,7 @@
 //! node state: the node file only wires them to topics, services and actions.
 
 use factory_coordinator::{
-    Assignment, CoordinatorKpis, Pose2, RobotHeartbeat, RobotState, StepRequest, TaskOutcome, TaskRequest,
+    Assignment, CoordinatorKpis, Pose2, RobotHeartbeat, RobotStateKind, StepRequest, TaskOutcome, TaskRequest,
 };
 use factory_node::clock::Stamp;
 use factory_node::r2r::builtin_interfaces::msg::Time;
@@ -110,7 +110,7 @@ pub fn heartbeat_from_msg(msg: &RobotStatus) -> Result<RobotHeartbeat, String> {
     if msg.robot_id.trim().is_empty() {
         return Err("robot_id is empty".into());
     }
-    let state = RobotState::from_u8(msg.state).ok_or_else(|| {
+    let state = RobotStateKind::from_u8(msg.state).ok_or_else(|| {
         format!("robot_status from '{}': state {} is not a STATE_* value", msg.robot_id, msg.state)
     })?;
     Ok(RobotHeartbeat {
@@ -229,7 +229,7 @@ mod tests {
     #[test]
     fn heartbeat_refuses_unknown_state_and_empty_id() {
         let ok = RobotStatus { robot_id: "r".into(), battery_soc: 0.5, ..Default::default() };
-        assert_eq!(heartbeat_from_msg(&ok).map(|h| h.state), Ok(RobotState::Idle));
+        assert_eq!(heartbeat_from_msg(&ok).map(|h| h.state), Ok(RobotStateKind::Idle));
         let bad_state = RobotStatus { state: 42, ..ok.clone() };
         assert!(heartbeat_from_msg(&bad_state).is_err_and(|e| e.contains("state 42")));
         let no_id = RobotStatus { robot_id: " ".into(), ..ok };

@@ -3,54 +3,8 @@
 
 use crate::layout::Pose2;
 
-/// One kind of step (TaskStep.kind); the same vocabulary names single-step task types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum StepKind {
-    MoveMaterial,
-    LoadStation,
-    UnloadStation,
-    Inspect,
-    ReplaceComponent,
-    Recalibrate,
-    Repair,
-    Lubricate,
-    Charge,
-    Navigate,
-}
-
-impl StepKind {
-    pub const ALL: [StepKind; 10] = [
-        StepKind::MoveMaterial,
-        StepKind::LoadStation,
-        StepKind::UnloadStation,
-        StepKind::Inspect,
-        StepKind::ReplaceComponent,
-        StepKind::Recalibrate,
-        StepKind::Repair,
-        StepKind::Lubricate,
-        StepKind::Charge,
-        StepKind::Navigate,
-    ];
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            StepKind::MoveMaterial => "move_material",
-            StepKind::LoadStation => "load_station",
-            StepKind::UnloadStation => "unload_station",
-            StepKind::Inspect => "inspect",
-            StepKind::ReplaceComponent => "replace_component",
-            StepKind::Recalibrate => "recalibrate",
-            StepKind::Repair => "repair",
-            StepKind::Lubricate => "lubricate",
-            StepKind::Charge => "charge",
-            StepKind::Navigate => "navigate",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-}
+/// One kind of step (TaskStep.kind): the factory's one definition (factory_types).
+pub use factory_types::StepKind;
 
 /// TaskRequest.task_type: a step kind, or a composite sequence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

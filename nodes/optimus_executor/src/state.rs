@@ -2,26 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-/// RobotStatus STATE_* (`as u8` gives the constant).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[repr(u8)]
-pub enum RobotStateKind {
-    #[default]
-    Idle = 0,
-    Navigating = 1,
-    Manipulating = 2,
-    Working = 3,
-    Charging = 4,
-    Error = 5,
-    /// Set by the coordinator when heartbeats stop; never reported by the executor.
-    Offline = 6,
-}
-
-impl RobotStateKind {
-    pub fn as_u8(self) -> u8 {
-        self as u8
-    }
-}
+/// RobotStatus STATE_*: the factory's one definition (factory_types).
+pub use factory_types::RobotStateKind;
 
 /// What the executor contributes to RobotStatus; pose, velocity, battery and
 /// capabilities come from the adapter's own subscriptions and parameters.

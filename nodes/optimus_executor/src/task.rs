@@ -5,70 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::geometry::Pose2;
 
-/// TaskStep kinds (the strings of TaskStep.msg).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum StepKind {
-    MoveMaterial,
-    LoadStation,
-    UnloadStation,
-    Inspect,
-    ReplaceComponent,
-    Recalibrate,
-    Repair,
-    Lubricate,
-    Charge,
-    Navigate,
-}
-
-impl StepKind {
-    pub const ALL: [StepKind; 10] = [
-        StepKind::MoveMaterial,
-        StepKind::LoadStation,
-        StepKind::UnloadStation,
-        StepKind::Inspect,
-        StepKind::ReplaceComponent,
-        StepKind::Recalibrate,
-        StepKind::Repair,
-        StepKind::Lubricate,
-        StepKind::Charge,
-        StepKind::Navigate,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StepKind::MoveMaterial => "move_material",
-            StepKind::LoadStation => "load_station",
-            StepKind::UnloadStation => "unload_station",
-            StepKind::Inspect => "inspect",
-            StepKind::ReplaceComponent => "replace_component",
-            StepKind::Recalibrate => "recalibrate",
-            StepKind::Repair => "repair",
-            StepKind::Lubricate => "lubricate",
-            StepKind::Charge => "charge",
-            StepKind::Navigate => "navigate",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<StepKind> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    /// Steps that pick or place parts with the arm.
-    pub fn handles_parts(self) -> bool {
-        matches!(self, StepKind::LoadStation | StepKind::UnloadStation | StepKind::MoveMaterial)
-    }
-
-    /// The StartMaintenance ACTION_* string for maintenance kinds, else `None`.
-    pub fn maintenance_action(self) -> Option<&'static str> {
-        match self {
-            StepKind::Repair => Some("repair"),
-            StepKind::ReplaceComponent => Some("replace"),
-            StepKind::Lubricate => Some("lubricate"),
-            StepKind::Recalibrate => Some("recalibrate"),
-            _ => None,
-        }
-    }
-}
+/// TaskStep kinds: the factory's one definition (factory_types).
+pub use factory_types::StepKind;
 
 /// One TaskStep as handed over by the adapter.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

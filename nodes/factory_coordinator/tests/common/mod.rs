@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use factory_coordinator::{Coordinator, CoordinatorConfig, FactorySetup, Pose2, RobotHeartbeat, RobotState};
+use factory_coordinator::{
+    Coordinator, CoordinatorConfig, FactorySetup, Pose2, RobotHeartbeat, RobotStateKind,
+};
 
 pub const ALL_CAPS: &[&str] = &["navigation", "manipulation", "inspection", "maintenance"];
 
@@ -31,7 +33,7 @@ pub fn idle(id: &str, x: f64, y: f64, soc: f64, caps: &[&str]) -> RobotHeartbeat
 
 pub fn busy(id: &str, x: f64, y: f64, soc: f64, caps: &[&str], task: &str) -> RobotHeartbeat {
     RobotHeartbeat {
-        state: RobotState::Working,
+        state: RobotStateKind::Working,
         current_task_id: task.to_string(),
         ..RobotHeartbeat::idle(id, Pose2::new(x, y, 0.0), soc, caps)
     }
