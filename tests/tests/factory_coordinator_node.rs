@@ -424,4 +424,18 @@ async fn coordinator_assigns_drives_rejects_and_reassigns_lost_robots_work() {
     })
     .await;
     assert!(cancelled, "cancel_task did not cancel robot_b's goal\n{}", coordinator.log());
+
+    // 5. The coordinator stops (SIGINT) while robot_b works on a task: the goal is
+    // cancelled at the robot before the coordinator exits, and it exits cleanly.
+    let reply = call(inspect_task("inspect_4", STATION)).await;
+    assert!(reply.accepted, "{reply:?}");
+    assert!(wait_until(SOON, || robot_b.goal_for("inspect_4").is_some()).await, "{}", coordinator.log());
+    let mut coordinator = coordinator;
+    let status = coordinator.stop_with("INT", Duration::from_secs(10));
+    assert!(status.is_some_and(|s| s.success()), "coordinator exit {status:?}\n{}", coordinator.log());
+    assert!(
+        wait_until(SOON, || robot_b.was_cancelled("inspect_4")).await,
+        "the running goal was left running at shutdown\n{}",
+        coordinator.log()
+    );
 }
